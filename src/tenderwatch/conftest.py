@@ -1,0 +1,71 @@
+"""Fixtures shared by every app's tests: audit anchors in a temporary file, personas, Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run there
+# unless told that this is deliberate (the live server runs in its own thread).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if CHROMIUM:
+        return
+    skip = pytest.mark.skip(
+        reason="Chromium is not installed (apt-get install chromium): browser test skipped"
+    )
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    browser = CHROMIUM or "NOT FOUND — browser tests will be SKIPPED"
+    return f"tenderwatch: database={engine}; chromium={browser}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not CHROMIUM:
+        terminalreporter.write_line(
+            "NOTE: Chromium not found; browser tests were skipped (apt-get install chromium).",
+            yellow=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
+
+
+@pytest.fixture(autouse=True)
+def _audit_anchor_file(settings: Any, tmp_path: Path) -> Iterator[Path]:
+    """Each test anchors the audit chain in its own file, starting from an empty memory."""
+    from tenderwatch.audit import services
+
+    path = tmp_path / "anchors.jsonl"
+    settings.TW_AUDIT_ANCHOR_FILE = path
+    services.reset_anchor_memory()
+    yield path
+    services.reset_anchor_memory()

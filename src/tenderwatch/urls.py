@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("audit/", include("tenderwatch.audit.urls")),
+    path("org/", include("tenderwatch.org.urls")),
+    path("workdays/", include("tenderwatch.workdays.urls")),
+    path("approvals/", include("tenderwatch.approvals.urls")),
+    path("", include("tenderwatch.web.urls")),
+]
+
