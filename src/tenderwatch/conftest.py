@@ -69,3 +69,11 @@ def _audit_anchor_file(settings: Any, tmp_path: Path) -> Iterator[Path]:
     services.reset_anchor_memory()
     yield path
     services.reset_anchor_memory()
+
+
+@pytest.fixture
+def personas(db: Any) -> Any:
+    """The named personas of `tenderwatch.org.testing` (office_clerk, housing_officer, …)."""
+    from tenderwatch.org.testing import make_personas
+
+    return make_personas()

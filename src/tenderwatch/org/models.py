@@ -18,6 +18,7 @@ class DepartmentKind(models.TextChoices):
     SUPERVISORY = "supervisory", _("Supervisory department")
     MEMBER = "member", _("Member unit")
     TRADING_CENTER = "trading_center", _("Trading centre")
+    EXTERNAL = "external", _("External body")
 
 
 class Department(models.Model):
