@@ -1,9 +1,9 @@
 """`tenderwatch` — the command line: every Django management command, with the project's own.
 
-    tenderwatch setup --district huangzhou   load a district's configuration
-    tenderwatch demo                         migrate, load demo data, serve on 127.0.0.1:8000
-    tenderwatch audit verify                 walk the audit chain and check its anchors
-    tenderwatch workdays import FILE         enter a year's holiday schedule
+tenderwatch setup --district huangzhou   load a district's configuration
+tenderwatch demo                         migrate, load demo data, serve on 127.0.0.1:8000
+tenderwatch audit verify                 walk the audit chain and check its anchors
+tenderwatch workdays import FILE         enter a year's holiday schedule
 """
 
 from __future__ import annotations

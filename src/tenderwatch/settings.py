@@ -153,7 +153,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-MEDIA_ROOT = VAR_DIR / "files"  # outside the web root; files are served through views that check rights
+MEDIA_ROOT = (
+    VAR_DIR / "files"
+)  # outside the web root; files are served through views that check rights
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -10,4 +10,3 @@ urlpatterns = [
     path("approvals/", include("tenderwatch.approvals.urls")),
     path("", include("tenderwatch.web.urls")),
 ]
-

@@ -97,7 +97,9 @@ def _locked_head() -> ChainHead:
         return ChainHead.objects.select_for_update().get(pk=1)
     except ChainHead.DoesNotExist:
         if AuditEntry.objects.exists():
-            raise RuntimeError("audit chain head is missing: run `tenderwatch audit verify`") from None
+            raise RuntimeError(
+                "audit chain head is missing: run `tenderwatch audit verify`"
+            ) from None
         ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": chain.GENESIS})
         return ChainHead.objects.select_for_update().get(pk=1)
 
@@ -196,8 +198,10 @@ def verify(*, anchors: Iterable[tuple[int, str, str]] | None = None) -> VerifyRe
             report.anchors_checked += 1
             if digest != entry.hash:
                 report.anchor_problems.append(
-                    Problem(entry.seq, f"hash differs from the anchor written at {at}: "
-                            "the chain was rewritten")
+                    Problem(
+                        entry.seq,
+                        f"hash differs from the anchor written at {at}: the chain was rewritten",
+                    )
                 )
         prev_hash = entry.hash
         expected_seq = entry.seq + 1

@@ -1,16 +1,16 @@
 """Named personas for tests (and the shapes the demo uses): one place that builds them.
 
-    office_clerk        office staff (领导小组办公室)
-    seconded_officer    housing department officer seconded to the office: holds both roles
-    housing_officer     住建 department officer
-    transport_officer   交通运输 department officer
-    enforcement_officer 住建 enforcement officer in the pool
-    section_head        leader, approval level 1 (科室负责人), office
-    deputy_head         leader, approval level 2 (分管领导), office
-    principal_head      leader, approval level 3 (主要负责人), office
-    discipline_liaison  纪检监察 liaison
-    auditor             reads everything, changes nothing
-    admin               administrator (also a Django superuser for the admin site)
+office_clerk        office staff (领导小组办公室)
+seconded_officer    housing department officer seconded to the office: holds both roles
+housing_officer     住建 department officer
+transport_officer   交通运输 department officer
+enforcement_officer 住建 enforcement officer in the pool
+section_head        leader, approval level 1 (科室负责人), office
+deputy_head         leader, approval level 2 (分管领导), office
+principal_head      leader, approval level 3 (主要负责人), office
+discipline_liaison  纪检监察 liaison
+auditor             reads everything, changes nothing
+admin               administrator (also a Django superuser for the admin site)
 """
 
 from __future__ import annotations
@@ -87,7 +87,9 @@ def make_personas() -> Personas:
     d = ensure_departments()
     office, housing, transport = d["office"], d["housing"], d["transport"]
     return Personas(
-        office_clerk=make_user("office_clerk", "王晓明", office, [(Role.OFFICE_STAFF, office, None)]),
+        office_clerk=make_user(
+            "office_clerk", "王晓明", office, [(Role.OFFICE_STAFF, office, None)]
+        ),
         seconded_officer=make_user(
             "seconded_officer",
             "李建华",

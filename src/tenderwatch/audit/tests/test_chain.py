@@ -95,9 +95,12 @@ def test_orm_refuses_update_and_delete() -> None:
 @pytest.mark.django_db
 def test_database_refuses_update_even_in_raw_sql() -> None:
     (entry,) = _write_entries(1)
-    with pytest.raises(Exception, match="append-only"), transaction.atomic():
-        with connection.cursor() as cur:
-            cur.execute("UPDATE audit_auditentry SET note = %s WHERE id = %s", ["x", entry.pk])
+    with (
+        pytest.raises(Exception, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute("UPDATE audit_auditentry SET note = %s WHERE id = %s", ["x", entry.pk])
 
 
 def _drop_guards() -> None:

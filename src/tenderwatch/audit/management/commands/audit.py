@@ -15,14 +15,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
         verify = sub.add_parser("verify", help="verify the hash chain and the anchors")
-        verify.add_argument("--anchors", help="anchor file (default: settings.TW_AUDIT_ANCHOR_FILE)")
+        verify.add_argument(
+            "--anchors", help="anchor file (default: settings.TW_AUDIT_ANCHOR_FILE)"
+        )
         sub.add_parser("anchor", help="write the current head to the anchor file now")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "anchor":
             services.reset_anchor_memory()
             written = services.anchor_head()
-            self.stdout.write(f"anchored head #{written[0]} {written[1]}" if written else "empty chain")
+            self.stdout.write(
+                f"anchored head #{written[0]} {written[1]}" if written else "empty chain"
+            )
             return
         anchors = services.read_anchors(options["anchors"]) if options.get("anchors") else None
         report = services.verify(anchors=anchors)
