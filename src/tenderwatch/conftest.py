@@ -30,6 +30,8 @@ CHROMIUM_FLAGS = [
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if CHROMIUM:
         return
+    if os.environ.get("TW_REQUIRE_BROWSER"):
+        raise pytest.UsageError("TW_REQUIRE_BROWSER is set but Chromium is not installed")
     skip = pytest.mark.skip(
         reason="Chromium is not installed (apt-get install chromium): browser test skipped"
     )

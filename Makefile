@@ -1,0 +1,57 @@
+# tenderwatch — two commands set everything up on a machine with Python 3.11+ and make:
+#   make demo   the whole platform on embedded SQLite with demo data, on http://127.0.0.1:8000
+#   make test   the whole test suite (SQLite by default; DATABASE_URL=postgres://… for PostgreSQL)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo test lint format typecheck lock messages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "tenderwatch needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.base-installed: $(BIN)/python requirements/base.lock pyproject.toml
+	$(PIP) install -r requirements/base.lock
+	$(PIP) install --no-deps -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.base-installed requirements/dev.lock
+	$(PIP) install -r requirements/dev.lock
+	touch $@
+
+demo: $(VENV)/.base-installed
+	$(BIN)/tenderwatch demo
+
+test: $(VENV)/.dev-installed
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+# Re-resolve the locked dependencies after changing pyproject.toml.
+lock: $(VENV)/.dev-installed
+	$(BIN)/python -m pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --no-header -q -o requirements/base.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -q -o requirements/dev.lock
+	for f in base dev; do sed -i "1i # Locked dependencies ($$f). Regenerate with: make lock" requirements/$$f.lock; done
+
+# Refresh every app's zh-hans catalog after changing user-facing strings.
+messages: $(VENV)/.dev-installed
+	for app in src/tenderwatch/*/locale; do \
+	  (cd $$(dirname $$app) && ../../../$(BIN)/tenderwatch makemessages -l zh_Hans --no-obsolete && \
+	   ../../../$(BIN)/tenderwatch compilemessages); done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
