@@ -73,6 +73,34 @@ def _audit_anchor_file(settings: Any, tmp_path: Path) -> Iterator[Path]:
     services.reset_anchor_memory()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    """Personas are created by the dozen; a cheap hasher keeps that fast. Tests only."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _calendar_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with an empty calendar cache, and with the built-in schedules.
+
+    Transactional tests (and the live server) flush every table afterwards, including the
+    schedules the data migration seeded; put them back for the tests that follow.
+    """
+    from tenderwatch.workdays import calendar
+
+    calendar.clear_cache()
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or any(
+        m.kwargs.get("transaction") for m in request.node.iter_markers("django_db")
+    )
+    if transactional:
+        from tenderwatch.workdays.builtin import ensure_builtin
+
+        request.getfixturevalue("transactional_db")
+        ensure_builtin()
+    yield
+    calendar.clear_cache()
+
+
 @pytest.fixture
 def personas(db: Any) -> Any:
     """The named personas of `tenderwatch.org.testing` (office_clerk, housing_officer, …)."""
