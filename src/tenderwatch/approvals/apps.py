@@ -6,3 +6,9 @@ class ApprovalsConfig(AppConfig):
     name = "tenderwatch.approvals"
     label = "approvals"
     verbose_name = _("Approvals")
+
+    def ready(self) -> None:
+        from tenderwatch.approvals import permissions  # noqa: F401
+        from tenderwatch.web import nav
+
+        nav.register(nav.NavItem(_("Approvals"), "approvals:inbox", "approvals.view", order=20))
