@@ -6,6 +6,7 @@ TW_VAR_DIR      where the embedded database, uploaded files and audit anchors li
 SECRET_KEY      required in production.
 ALLOWED_HOSTS   comma-separated.
 TW_SESSION_IDLE_MINUTES  idle session timeout (default 30).
+TW_HELPDESK     whom a locked-out user calls, shown on the lock-out page (e.g. "信息科 0713-…").
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "tenderwatch.org",
     "tenderwatch.workdays",
     "tenderwatch.approvals",
+    "tenderwatch.ledger",
     "tenderwatch.web",
 ]
 
@@ -66,12 +68,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "tenderwatch.core.middleware.LanguageMiddleware",  # zh-hans unless the user chose English
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tenderwatch.core.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tenderwatch.core.middleware.DomainErrorMiddleware",
+    "tenderwatch.web.middleware.SessionExpiredNoticeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -144,6 +148,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
+# Whom a locked-out user calls, shown on the lock-out page (e.g. "信息科 027-8888 0000").
+TW_HELPDESK = env("TW_HELPDESK", "")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

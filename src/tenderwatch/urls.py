@@ -8,5 +8,7 @@ urlpatterns = [
     path("org/", include("tenderwatch.org.urls")),
     path("workdays/", include("tenderwatch.workdays.urls")),
     path("approvals/", include("tenderwatch.approvals.urls")),
+    path("ledger/", include("tenderwatch.ledger.urls")),
+    path("api/", include("tenderwatch.ledger.api_urls")),
     path("", include("tenderwatch.web.urls")),
 ]

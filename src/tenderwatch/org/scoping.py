@@ -59,6 +59,17 @@ class Scope:
         """An auditor who holds no other role reads everything and changes nothing."""
         return self.roles == frozenset({Role.AUDITOR}) and not self.is_superuser
 
+    @property
+    def is_staff(self) -> bool:
+        """Holds any staff role today (superusers count as holding every role)."""
+        return self.is_superuser or bool(self.roles)
+
+    def acts_for(self, department_id: int | None, *roles: str) -> bool:
+        """True where the user acts for `department_id` in one of `roles` (any role if none)."""
+        return self.is_superuser or (
+            department_id is not None and department_id in self.departments(*roles)
+        )
+
     def department_filter(self, field_name: str = "department") -> Q:
         """A queryset filter for records scoped to a department field."""
         if self.reads_everything:
@@ -142,6 +153,41 @@ def in_own_department(*roles: str, attr: str = "department_id") -> Predicate:
     return predicate
 
 
+def shared() -> Predicate:
+    """Shared reads (互联共享): every staff role reads the ledger, the warnings, the departments
+    and the authority list."""
+
+    def predicate(scope: Scope, obj: Any = None) -> bool:
+        return scope.is_staff
+
+    predicate.__doc__ = "any staff role"
+    return predicate
+
+
+def scoped_to_department(*roles: str, attr: str = "department_id") -> Predicate:
+    """Scoped reads (complaints, tip-offs, cases, identities): office staff, auditors and
+    administrators read all; others only what belongs to a department they act for in `roles`
+    (any of their roles when none given). Without an object: whether the user has such a role."""
+
+    def predicate(scope: Scope, obj: Any = None) -> bool:
+        if scope.reads_everything:
+            return True
+        if obj is None:
+            return scope.has_role(*roles) if roles else scope.is_staff
+        return getattr(obj, attr, None) in scope.departments(*roles)
+
+    return predicate
+
+
+def writer(predicate: Predicate) -> Predicate:
+    """`predicate`, refused to a read-only user (an auditor who holds no other role)."""
+
+    def wrapped(scope: Scope, obj: Any = None) -> bool:
+        return not scope.is_read_only and predicate(scope, obj)
+
+    return wrapped
+
+
 def any_of(*predicates: Predicate) -> Predicate:
     def predicate(scope: Scope, obj: Any = None) -> bool:
         return any(p(scope, obj) for p in predicates)
@@ -170,6 +216,12 @@ def ensure_allowed(
     if obj is not None and visible is False:
         raise NotFound()
     raise PermissionDenied(_("Your role does not allow this action."))
+
+
+def ensure_visible(user: Any, permission: str, obj: Any) -> None:
+    """Raise NotFound unless `user` may see `obj` (a scoped read): existence does not leak."""
+    if not can(user, permission, obj):
+        raise NotFound()
 
 
 def roles_display(roles: Iterable[str]) -> str:

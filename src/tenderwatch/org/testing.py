@@ -15,14 +15,24 @@ admin               administrator (also a Django superuser for the admin site)
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from tenderwatch.org.models import Department, DepartmentKind, Role, RoleAssignment, User
+from tenderwatch.org.models import (
+    Department,
+    DepartmentKind,
+    Officer,
+    OfficerStatus,
+    Role,
+    RoleAssignment,
+    User,
+)
 
 PASSWORD = "tw-demo-2026"  # noqa: S105 — test and demo accounts only
 
 DEPARTMENTS: list[tuple[str, str, str, str]] = [
-    ("office", "区公共资源交易监督管理局（领导小组办公室）", "监管局", DepartmentKind.OFFICE),
+    ("office", "区公共资源交易监督管理局", "监管局", DepartmentKind.OFFICE),
     ("housing", "区住房和城乡建设局", "住建", DepartmentKind.SUPERVISORY),
     ("transport", "区交通运输局", "交通运输", DepartmentKind.SUPERVISORY),
     ("water", "区水利和湖泊局", "水利和湖泊", DepartmentKind.SUPERVISORY),
@@ -118,4 +128,38 @@ def make_personas() -> Personas:
         admin=make_user(
             "admin", "系统管理员", office, [(Role.ADMINISTRATOR, office, None)], superuser=True
         ),
+    )
+
+
+def load_district(name: str = "huangzhou", *, actor: User | None = None) -> Any:
+    """Load a district configuration as `tenderwatch setup --district` does; the report."""
+    from tenderwatch.org import district_config, services
+
+    return services.district_setup(config=district_config.load(name), actor=actor)
+
+
+def make_officer(
+    name: str,
+    department: Department,
+    certificate_number: str,
+    *,
+    valid_from: dt.date = dt.date(2024, 1, 1),
+    valid_to: dt.date = dt.date(2028, 12, 31),
+    specialties: list[str] | None = None,
+    status: str = OfficerStatus.AVAILABLE,
+    user: User | None = None,
+    issuing_body: str = "黄冈市人民政府",
+) -> Officer:
+    """An enforcement officer in the pool (invented test data)."""
+    return Officer.objects.create(
+        name=name,
+        department=department,
+        certificate_number=certificate_number,
+        issuing_body=issuing_body,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        specialties=specialties or [],
+        status=status,
+        user=user,
+        source="test",
     )
