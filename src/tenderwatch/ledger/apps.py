@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LedgerConfig(AppConfig):
+    name = "tenderwatch.ledger"
+    label = "ledger"
+    verbose_name = _("Project ledger")
+
+    def ready(self) -> None:
+        from tenderwatch.ledger import approved, permissions, views  # noqa: F401
+
+        views.register_nav()
