@@ -53,5 +53,10 @@ messages: $(VENV)/.dev-installed
 	  (cd $$(dirname $$app) && ../../../$(BIN)/tenderwatch makemessages -l zh_Hans --no-obsolete && \
 	   ../../../$(BIN)/tenderwatch compilemessages); done
 
+# Import benchmark (docs/benchmarks.md): generated OCDS JSON Lines, 1/10 and a whole province,
+# into a fresh SQLite database; bids per second and peak memory beside plain json.loads.
+bench: $(VENV)/.base-installed
+	$(BIN)/python benchmarks/import_ocds.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

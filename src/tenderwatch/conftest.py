@@ -74,6 +74,15 @@ def _audit_anchor_file(settings: Any, tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture(autouse=True)
+def _var_dir(settings: Any, tmp_path: Path) -> Path:
+    """Uploaded files and generated label files go to the test's own folder, never to ./var."""
+    var = tmp_path / "var"
+    settings.VAR_DIR = var
+    settings.MEDIA_ROOT = var / "files"
+    return var
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings: Any) -> None:
     """Personas are created by the dozen; a cheap hasher keeps that fast. Tests only."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

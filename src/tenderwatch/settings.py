@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "tenderwatch.workdays",
     "tenderwatch.approvals",
     "tenderwatch.ledger",
+    "tenderwatch.screening",
+    "tenderwatch.generator",
     "tenderwatch.web",
 ]
 

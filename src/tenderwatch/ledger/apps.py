@@ -11,3 +11,8 @@ class LedgerConfig(AppConfig):
         from tenderwatch.ledger import approved, permissions, views  # noqa: F401
 
         views.register_nav()
+
+        from tenderwatch.ledger import views_ocds, views_tabular
+
+        views_ocds.register_nav()
+        views_tabular.register_nav()

@@ -205,6 +205,10 @@ class Project(models.Model):
         _("status"), max_length=20, choices=ProjectStatus.choices, default=ProjectStatus.REGISTERED
     )
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True, db_index=True)
+    # SHA-256 of the whole contracting process (`ingest.bundle.ProcessBundle`) as a bulk import
+    # last stored it: the same version with the same hash is "unchanged" without comparing rows.
+    # Blank for projects written record by record (feed API, manual entry).
+    content_sha256 = models.CharField(_("imported content hash"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenderwatch.ledger import views
+from tenderwatch.ledger import urls_ocds, urls_tabular, views
 
 app_name = "ledger"
 urlpatterns = [
@@ -12,3 +12,6 @@ urlpatterns = [
     path("approved/import/", views.approved_import, name="approved_import"),
     path("approved/template.xlsx", views.approved_template, name="approved_template"),
 ]
+
+# File import and export pages live in their own modules.
+urlpatterns += urls_ocds.urlpatterns + urls_tabular.urlpatterns

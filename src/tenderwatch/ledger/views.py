@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenderwatch.core.errors import NotFound
 from tenderwatch.ledger import approved as approved_list_module
-from tenderwatch.ledger import selectors
+from tenderwatch.ledger import panels, selectors
 from tenderwatch.ledger.models import Category, ProcurementMethod, ProjectStatus
 from tenderwatch.org.scoping import can
 
@@ -154,6 +154,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "project": detail.project,
             "industry_label": selectors.industry_label(detail.project.industry),
             "approvals": list(detail.project.approvals.order_by("approved_on", "id")),
+            "panels": panels.collect(request, detail.project),
         },
     )
 

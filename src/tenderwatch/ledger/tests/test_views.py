@@ -266,3 +266,45 @@ def test_admin_lists_the_ledger_and_keeps_events_and_instructions_read_only(
     assert client.post(url, {"note": "改写"}).status_code == 403
     assert ProcedureEvent.objects.get(pk=event.pk).note == ""
     assert MarketEntity in django_admin.site._registry
+
+
+def test_other_apps_add_panels_to_the_project_page(client, personas, housing_project, settings):
+    """ledger.panels: a provider places panels after the summary, in a lot, under a step."""
+    from tenderwatch.ledger import panels
+
+    engine = dict(settings.TEMPLATES[0])
+    engine["APP_DIRS"] = False
+    engine["OPTIONS"] = {
+        **engine.get("OPTIONS", {}),
+        "loaders": [
+            (
+                "django.template.loaders.locmem.Loader",
+                {"t/panel.html": '<aside class="p-{{ panel.where }}">{{ panel.text }}</aside>'},
+            ),
+            "django.template.loaders.app_directories.Loader",
+        ],
+    }
+    settings.TEMPLATES = [engine]
+    lot = housing_project.lots.order_by("number").first()
+    event = housing_project.events.order_by("occurred_at").first()
+    seen = []
+
+    def provider(request, project):
+        seen.append((request.user, project.pk))
+        yield panels.Panel("t/panel.html", {"where": "project", "text": "<b>整体</b>"})
+        yield panels.Panel("t/panel.html", {"where": "lot", "text": "标段面板"}, lot_id=lot.pk)
+        yield panels.Panel("t/panel.html", {"where": "event", "text": "步骤"}, event_id=event.pk)
+
+    panels.register("test.panel", provider)
+    try:
+        client.force_login(personas.housing_officer)
+        html = client.get(reverse("ledger:project_detail", args=[housing_project.pk])).text
+    finally:
+        panels.unregister("test.panel")
+    assert seen == [(personas.housing_officer, housing_project.pk)]
+    assert '<aside class="p-project">&lt;b&gt;整体&lt;/b&gt;</aside>' in html  # escaped
+    summary, timeline = html.index('class="summary"'), html.index('class="timeline"')
+    assert summary < html.index("p-project") < timeline
+    lot_section = html.index(f'id="lot-{lot.pk}"')
+    assert html.index("p-lot") > lot_section and html.count("p-lot") == 1
+    assert timeline < html.index("p-event") < lot_section

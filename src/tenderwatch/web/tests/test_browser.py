@@ -108,3 +108,40 @@ def test_auditor_filters_the_audit_trail(page: Page, live_server: Any, personas:
     page.goto(live_server.url + "/audit/")
     page.get_by_role("button", name="立即校验哈希链").first.click()
     expect(page.get_by_text("校验通过：哈希链完整。")).to_be_visible()
+
+
+def test_demo_projects_and_bidders_open_in_the_browser(page: Page, live_server: Any) -> None:
+    """`tenderwatch demo` fills the ledger; a department officer opens one of its projects, reads
+    the timeline, and follows a bidder to the market entity's page."""
+    import io
+
+    from django.core.management import call_command
+
+    from tenderwatch.generator.model import SOURCE
+    from tenderwatch.ledger.models import Project
+
+    call_command("demo", "--no-serve", stdout=io.StringIO(), stderr=io.StringIO())
+    _log_in(page, live_server.url, "housing_officer")
+    expect(page.get_by_role("heading", level=1)).to_have_text("部门工作台")
+
+    page.goto(live_server.url + "/ledger/projects/")
+    rows = page.locator("table.projects tbody tr")
+    expect(rows.first).to_be_visible()
+    link = rows.first.locator("a").first
+    code = link.inner_text()
+    project = Project.objects.get(code=code)
+    assert project.source == SOURCE
+    link.click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(project.name)
+    timeline = page.locator("section.timeline table.events tbody tr")
+    expect(timeline).to_have_count(project.events.count())
+    assert project.events.count() >= 3
+    bid_links = page.locator("table.bids tbody tr a[href*='/ledger/entities/']")
+    expect(bid_links.first).to_be_visible()
+    bidder = bid_links.first.inner_text()
+    bid_links.first.click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(bidder)
+    assert int(page.locator('[data-count="bids"]').inner_text()) >= 1
+    expect(page.locator("section.entity-bids")).to_contain_text(project.code)

@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
 from tenderwatch.audit import services as audit
 from tenderwatch.audit.models import AuditEntry
-from tenderwatch.org.models import Department, Role, RoleAssignment, User
+from tenderwatch.generator.model import SOURCE
+from tenderwatch.ledger.models import Lot, ProcedureEvent, Project
+from tenderwatch.org.models import Department, Officer, Role, RoleAssignment, User
 from tenderwatch.org.testing import PASSWORD, Personas
 from tenderwatch.web import homes
 from tenderwatch.web.management.commands.demo import DEMO_USERS
 
 
-def _run_demo() -> str:
+def _run_demo(*args: str) -> str:
     out = io.StringIO()
-    call_command("demo", "--no-serve", stdout=out)
+    call_command("demo", "--no-serve", *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
 
 
@@ -65,10 +70,33 @@ def test_demo_prints_logins_that_each_reach_their_home() -> None:
     assert "password" not in str(created.first().after)  # type: ignore[union-attr]
     assert audit.verify().ok
 
+    # The ledger holds the generated district: projects with their timelines, and a label
+    # file that names, for every injected violation, a project (and lot) that is stored.
+    generated = Project.objects.filter(source=SOURCE)
+    assert generated.count() > 500
+    assert ProcedureEvent.objects.filter(project__source=SOURCE).count() > 5 * generated.count()
+    labels = [
+        json.loads(line)
+        for line in (Path(settings.VAR_DIR) / "generated" / "labels.jsonl").open(encoding="utf-8")
+    ]
+    assert len({label["code"] for label in labels}) >= 10
+    stored = {
+        (p, lot)
+        for p, lot in Lot.objects.filter(project__source=SOURCE).values_list(
+            "project__external_id", "external_id"
+        )
+    }
+    projects = {p for p, _lot in stored}
+    for label in labels:
+        assert label["project_external_id"] in projects, label
+        if label["lot_external_id"]:
+            assert (label["project_external_id"], label["lot_external_id"]) in stored, label
+
 
 @pytest.mark.django_db(transaction=True)
 def test_demo_is_idempotent() -> None:
     _run_demo()
+    projects = Project.objects.count()
     users, entries = User.objects.count(), AuditEntry.objects.count()
     admin = User.objects.get(username="admin")
     admin.full_name = "改过的名字"
@@ -76,6 +104,8 @@ def test_demo_is_idempotent() -> None:
     output = _run_demo()
     assert "新建 0 个，已有 11 个" in output
     assert User.objects.count() == users
+    assert f"已有生成的项目：{projects} 个" in output
+    assert Project.objects.count() == projects
     # Nothing new but the setup's own idempotent run: no user or role entries added.
     assert not AuditEntry.objects.filter(seq__gt=entries, action__startswith="org.user").exists()
     assert not AuditEntry.objects.filter(seq__gt=entries, action="org.role.assigned").exists()
@@ -84,14 +114,8 @@ def test_demo_is_idempotent() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_demo_enforcement_officer_has_a_certificate() -> None:
-    from django.apps import apps
-
-    try:
-        officer_model = apps.get_model("org", "Officer")
-    except LookupError:
-        pytest.skip("the officer pool is not in the org app yet")
-    _run_demo()
-    officer = officer_model.objects.get(user__username="enforcement_officer")
+    _run_demo("--no-data")
+    officer = Officer.objects.get(user__username="enforcement_officer")
     client = Client()
     client.post("/login/", {"username": "enforcement_officer", "password": PASSWORD})
     html = client.get("/").content.decode()

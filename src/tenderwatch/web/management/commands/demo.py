@@ -3,10 +3,15 @@
     tenderwatch demo                          migrate, set up, create demo users, serve
     tenderwatch demo --addrport 0.0.0.0:8080  serve elsewhere
     tenderwatch demo --no-serve               prepare everything and print the logins only
+    tenderwatch demo --no-data                without the generated projects
 
 Idempotent: run it again and it changes nothing that is already there. Every write goes
 through a service or through the demo set-up path below, which writes an audit entry for each
 account and role it creates (channel "cli", actor "system:cli").
+
+The ledger is filled with district-scale generated data (`tenderwatch generate --scale district
+--seed 2023`: about 1,500 lots over 2023–2025 with their timelines, and labelled violations in
+var/generated/), once: when projects from the generator are already there, nothing is generated.
 """
 
 from __future__ import annotations
@@ -197,6 +202,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-serve", action="store_true", help="prepare and print the logins; do not serve"
         )
+        parser.add_argument(
+            "--no-data", action="store_true", help="do not fill the ledger with generated projects"
+        )
+        parser.add_argument(
+            "--seed", type=int, default=2023, help="seed of the generated projects (2023)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = int(options.get("verbosity", 1))
@@ -224,6 +235,14 @@ class Command(BaseCommand):
             _("Demo accounts: %(new)s created, %(old)s already there.")
             % {"new": created, "old": len(DEMO_USERS) - created}
         )
+        if not options["no_data"]:
+            from tenderwatch.generator.demo import load_demo_data
+
+            load_demo_data(
+                stdout=self.stdout,
+                seed=options["seed"],
+                progress_file=self.stderr._out if verbosity > 0 else None,
+            )
         url = f"http://{options['addrport']}/"
         self.stdout.write(self.logins_table(url))
         if options["no_serve"]:
