@@ -110,6 +110,21 @@ def _calendar_state(request: pytest.FixtureRequest) -> Iterator[None]:
     calendar.clear_cache()
 
 
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real public data sets (`tenderwatch.core.testdata`); tests that need them skip, with
+    the reason, where they are absent — or fail when TW_REQUIRE_SHARED_DATA is set."""
+    from tenderwatch.core.testdata import shared_data_dir
+
+    found = shared_data_dir()
+    if found is None:
+        message = "the shared data sets (shared/data, or TW_SHARED_DATA) are not on this machine"
+        if os.environ.get("TW_REQUIRE_SHARED_DATA"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
 @pytest.fixture
 def personas(db: Any) -> Any:
     """The named personas of `tenderwatch.org.testing` (office_clerk, housing_officer, …)."""

@@ -23,22 +23,26 @@ from tenderwatch.ledger.tests.test_ingest_writer import bundle_dict, counts
 
 pytestmark = pytest.mark.django_db
 
-# The repository's root is parents[4]; CI checks ../shared out beside it.
-SHARED = Path(__file__).resolve().parents[4] / ".." / "shared"
-SAMPLES = SHARED / "data" / "ocds"
+
+@pytest.fixture(scope="module")
+def samples(shared_data: Path) -> Path:
+    """The real publishers' OCDS files (shared/data/ocds)."""
+    return shared_data / "ocds"
 
 
-def sample_files() -> list[Path]:
-    if not SAMPLES.is_dir():
-        pytest.skip(f"the real OCDS samples are not there: {SAMPLES.resolve()} is missing")
-    return sorted(SAMPLES.rglob("*.json"))
+def sample_files(samples: Path) -> list[Path]:
+    files = sorted(samples.rglob("*.json"))
+    assert files, f"no OCDS sample in {samples}"
+    return files
 
 
 # -- the real samples ----------------------------------------------------------------------------
 
 
-def test_every_real_sample_imports_record_by_record_and_a_second_import_changes_nothing() -> None:
-    files = sample_files()
+def test_every_real_sample_imports_record_by_record_and_a_second_import_changes_nothing(
+    samples: Path,
+) -> None:
+    files = sample_files(samples)
     assert len(files) == 211  # 1 + 51 + 51 + 16 + 70 + 11 + 11, as SOURCE.md lists them
     report = ocds.import_files(files, actor=None, workers=0)
     # Every process is stored or refused with a reason; nothing is lost in between.
@@ -71,8 +75,10 @@ def test_every_real_sample_imports_record_by_record_and_a_second_import_changes_
     assert AuditEntry.objects.order_by("-seq").first().action == "ledger.import.finished"  # type: ignore[union-attr]
 
 
-def test_the_export_of_imported_real_data_validates_against_the_release_schema() -> None:
-    ocds.import_files(sample_files(), actor=None, workers=0)
+def test_the_export_of_imported_real_data_validates_against_the_release_schema(
+    samples: Path,
+) -> None:
+    ocds.import_files(sample_files(samples), actor=None, workers=0)
     out = io.StringIO()
     assert ocds.export_projects(Project.objects.all(), out) == 48
     releases = [json.loads(line) for line in out.getvalue().splitlines()]
@@ -88,10 +94,9 @@ def test_the_export_of_imported_real_data_validates_against_the_release_schema()
     assert "x_fingerprints" not in json.dumps(releases)  # never published
 
 
-def test_release_packages_are_compiled_across_files_with_the_merge_rules(tmp_path: Path) -> None:
-    files = sorted((SAMPLES / "paraguay" / "sample" / "releases").glob("*.json"))
-    if not files:
-        pytest.skip("the Paraguayan samples are missing")
+def test_release_packages_are_compiled_across_files_with_the_merge_rules(samples: Path) -> None:
+    files = sorted((samples / "paraguay" / "sample" / "releases").glob("*.json"))
+    assert files, "the Paraguayan samples are missing"
     items = list(ocds.read_sources(files))
     compiled = [i for i in items if isinstance(i, ocds.Compiled)]
     # 70 releases of 12 processes, one release a file: compiled per ocid, not per file.
