@@ -55,8 +55,11 @@ messages: $(VENV)/.dev-installed
 
 # Import benchmark (docs/benchmarks.md): generated OCDS JSON Lines, 1/10 and a whole province,
 # into a fresh SQLite database; bids per second and peak memory beside plain json.loads.
+# Rules benchmark: every statutory rule over a generated province, lots per second beside a
+# per-project loop (RULES_BENCH_ARGS="--lots 20000" for a quick run).
 bench: $(VENV)/.base-installed
 	$(BIN)/python benchmarks/import_ocds.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/screen_rules.py $(RULES_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

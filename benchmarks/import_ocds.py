@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import secrets
 import shutil
 import subprocess
 import sys
@@ -43,14 +44,29 @@ def _peak_children_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the process's finished children (the import's reading worker)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _setup_django(var_dir: Path) -> None:
     os.environ["TW_VAR_DIR"] = str(var_dir)
     os.environ["DEBUG"] = "0"  # no query log: measured as a server runs
+    # With DEBUG off the settings want real keys for the complaints app (unused here): throwaway
+    # ones for this run's scratch database.
+    os.environ.setdefault("TW_COMPLAINTS_KEYS", f"bench:{secrets.token_hex(16)}")
+    os.environ.setdefault("TW_COMPLAINTS_HMAC_KEY", secrets.token_hex(32))
     os.environ["DATABASE_URL"] = f"sqlite:///{var_dir / 'bench.sqlite3'}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tenderwatch.settings")
     import django
 
     django.setup()
+    from django.conf import settings
+
+    # The import tells screening which projects it stored (`projects_imported`, after each
+    # batch); screening them there and then is screening's cost, measured with --screening.
+    settings.TW_SCREEN_ON_CHANGE = os.environ.get("TW_BENCH_SCREENING") == "1"
 
 
 # -- the file -----------------------------------------------------------------------------------
@@ -208,21 +224,24 @@ def measure_import(path: Path) -> dict[str, Any]:
         call_command("migrate", verbosity=0)
         from tenderwatch.ledger.ingest.ocds import import_files
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         report = import_files([path], actor=None, source="bench")
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        worker_cpu = _children_cpu()
         started = time.perf_counter()
         again = import_files([path], actor=None, source="bench")
         seconds_again = time.perf_counter() - started
         return {
             "seconds": seconds,
+            "cpu": cpu,
+            "worker_cpu": worker_cpu,
             "bids": report.bids_written,
             "counts": report.counts(),
             "reimport_seconds": seconds_again,
             "reimport_counts": again.counts(),
             "peak_mb": _peak_mb(),
             "worker_peak_mb": _peak_children_mb(),
-            "db_mb": (var / "bench.sqlite3").stat().st_size / 2**20,
+            "db_mb": sum(f.stat().st_size for f in var.glob("bench.sqlite3*")) / 2**20,
         }
     finally:
         shutil.rmtree(var, ignore_errors=True)
@@ -246,6 +265,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fractions", type=float, nargs="+", default=[0.1, 1.0])
     parser.add_argument("--synthetic", action="store_true", help="never use the generator")
+    parser.add_argument(
+        "--screening", action="store_true", help="screen the imported projects after each batch"
+    )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -253,10 +275,13 @@ def main() -> None:
         measure = measure_baseline if kind == "baseline" else measure_import
         print(json.dumps(measure(Path(file))))
         return
+    if args.screening:
+        os.environ["TW_BENCH_SCREENING"] = "1"  # the children inherit it
     use_generator = not args.synthetic and _generator_available()
     print(
         f"file: {'tenderwatch generate --scale province' if use_generator else 'synthetic'}; "
-        f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}; SQLite"
+        f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}; SQLite; "
+        f"screening on import {'on' if args.screening else 'off'}"
     )
     rows = []
     for fraction in args.fractions:
@@ -265,17 +290,32 @@ def main() -> None:
         base = _child("baseline", path)
         imp = _child("import", path)
         rows.append((fraction, path, size, base, imp))
+        bids = imp["bids"]
+        base_rate, rate = bids / base["seconds"], bids / imp["seconds"]
         print(
-            f"\n{path.name}: {size:,.0f} MiB, {base['lines']:,} processes, {imp['bids']:,} bids\n"
-            f"  baseline json.loads : {base['seconds']:7.1f} s  "
-            f"{imp['bids'] / base['seconds']:>10,.0f} bids/s  peak RSS {base['peak_mb']:6.0f} MiB\n"
-            f"  import (SQLite)     : {imp['seconds']:7.1f} s  "
-            f"{imp['bids'] / imp['seconds']:>10,.0f} bids/s  peak RSS {imp['peak_mb']:6.0f} MiB  "
-            f"(reading worker {imp['worker_peak_mb']:,.0f} MiB; database {imp['db_mb']:,.0f} MiB)\n"
+            f"\n{path.name}: {size:,.0f} MiB, {base['lines']:,} processes, {bids:,} bids\n"
+            f"  baseline json.loads : {base['seconds']:7.1f} s  {base_rate:>10,.0f} bids/s"
+            f"  peak RSS {base['peak_mb']:6,.0f} MiB\n"
+            f"  import (SQLite)     : {imp['seconds']:7.1f} s  {rate:>10,.0f} bids/s"
+            f"  peak RSS {imp['peak_mb']:6,.0f} MiB"
+            f" (reading worker {imp['worker_peak_mb']:,.0f} MiB)\n"
+            f"  import / baseline   : {rate / base_rate:7.3f}  "
+            f"(1 : {base_rate / rate:,.1f}); CPU seconds: writer {imp['cpu']:,.1f}, "
+            f"reading worker {imp['worker_cpu']:,.1f}; database {imp['db_mb']:,.0f} MiB\n"
             f"  counts {imp['counts']}\n"
             f"  re-import (nothing to write): {imp['reimport_seconds']:.1f} s, "
-            f"{imp['reimport_counts']['unchanged']:,} unchanged"
+            f"{imp['reimport_counts']['unchanged']:,} unchanged, "
+            f"{bids / imp['reimport_seconds']:,.0f} bids/s read and checked"
         )
+    if len(rows) > 1:
+        print("\nbids/s and peak RSS by file size:")
+        for _fraction, _path, size, base, imp in rows:
+            print(
+                f"  {size:8,.0f} MiB  {imp['bids']:>10,} bids  "
+                f"{imp['bids'] / imp['seconds']:>8,.0f} bids/s  "
+                f"({imp['bids'] / base['seconds']:>8,.0f} baseline)  "
+                f"peak RSS {max(imp['peak_mb'], imp['worker_peak_mb']):6,.0f} MiB"
+            )
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "tenderwatch.approvals",
     "tenderwatch.ledger",
     "tenderwatch.screening",
+    "tenderwatch.complaints",
     "tenderwatch.generator",
     "tenderwatch.web",
 ]
@@ -175,6 +176,50 @@ WHITENOISE_AUTOREFRESH = DEBUG
 TW_AUDIT_ANCHOR_FILE = Path(env("TW_AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit" / "anchors.jsonl")))
 
 TW_DISTRICT = env("TW_DISTRICT", "huangzhou")
+
+# -- complaints and tip-offs (tenderwatch.complaints) -----------------------------------------
+# Informant protection: SM4-GCM keys as "key-id:32 hex digits" pairs, comma-separated (a
+# keyring: old ids stay readable after rotation), the id new records are sealed with, and the
+# HMAC-SM3 key (hex, at least 32 digits) of the blind index and the tracking codes.
+# The built-in DEMO values below are public and NOT FOR PRODUCTION: with DEBUG off they are
+# refused, and tenderwatch does not start unless the three variables are set.
+_DEMO_COMPLAINTS_KEYS = "demo-2026:de30de30de30de30de30de30de30de30"  # DEMO ONLY, public
+_DEMO_COMPLAINTS_HMAC_KEY = "de30" * 16  # DEMO ONLY, public
+
+
+def _keyring(value: str) -> dict[str, str]:
+    ring: dict[str, str] = {}
+    for item in (p.strip() for p in value.split(",")):
+        if item:
+            key_id, _sep, key = item.partition(":")
+            ring[key_id.strip()] = key.strip()
+    return ring
+
+
+TW_COMPLAINTS_KEYRING = _keyring(env("TW_COMPLAINTS_KEYS", _DEMO_COMPLAINTS_KEYS if DEBUG else ""))
+TW_COMPLAINTS_ACTIVE_KEY_ID = env(
+    "TW_COMPLAINTS_ACTIVE_KEY_ID", next(iter(TW_COMPLAINTS_KEYRING), "")
+)
+TW_COMPLAINTS_HMAC_KEY = env("TW_COMPLAINTS_HMAC_KEY", _DEMO_COMPLAINTS_HMAC_KEY if DEBUG else "")
+_uses_demo_keys = TW_COMPLAINTS_HMAC_KEY == _DEMO_COMPLAINTS_HMAC_KEY or bool(
+    set(TW_COMPLAINTS_KEYRING.values()) & set(_keyring(_DEMO_COMPLAINTS_KEYS).values())
+)
+if not DEBUG and (not TW_COMPLAINTS_KEYRING or not TW_COMPLAINTS_HMAC_KEY or _uses_demo_keys):
+    raise RuntimeError(
+        "TW_COMPLAINTS_KEYS and TW_COMPLAINTS_HMAC_KEY must be set to your own keys when DEBUG is "
+        "off (the built-in demo keys are public); see docs/guide/complaints.md"
+    )
+# The plan's tip-off acceptance period ("3日内") in "workdays" (default, by analogy with 行政处罚法
+# 第八十五条) or "calendar" days; the plan's 10 working days to conclude counted from "receipt"
+# (default, as the plan's sentence reads) or from "acceptance".
+TW_COMPLAINTS_TIPOFF_DAY_TYPE = env("TW_COMPLAINTS_TIPOFF_DAY_TYPE", "workdays")
+TW_COMPLAINTS_CONCLUSION_FROM = env("TW_COMPLAINTS_CONCLUSION_FROM", "receipt")
+TW_COMPLAINTS_SUPPLEMENT_WORKDAYS = env_int("TW_COMPLAINTS_SUPPLEMENT_WORKDAYS", 5)
+TW_COMPLAINTS_MAX_FILE_MB = env_int("TW_COMPLAINTS_MAX_FILE_MB", 20)
+TW_COMPLAINTS_MAX_FILES = env_int("TW_COMPLAINTS_MAX_FILES", 10)
+# Leaders of the office at this approval level or above are "the office head": overdue matters
+# are escalated to them and they alone see a tip-off informant's identity (3: 主要负责人).
+TW_COMPLAINTS_OFFICE_HEAD_LEVEL = env_int("TW_COMPLAINTS_OFFICE_HEAD_LEVEL", 3)
 
 LOGGING = {
     "version": 1,

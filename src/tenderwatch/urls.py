@@ -9,6 +9,8 @@ urlpatterns = [
     path("workdays/", include("tenderwatch.workdays.urls")),
     path("approvals/", include("tenderwatch.approvals.urls")),
     path("ledger/", include("tenderwatch.ledger.urls")),
+    path("screening/", include("tenderwatch.screening.urls")),
+    path("complaints/", include("tenderwatch.complaints.urls")),
     path("api/", include("tenderwatch.ledger.api_urls")),
     path("", include("tenderwatch.web.urls")),
 ]

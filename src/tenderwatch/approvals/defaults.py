@@ -60,6 +60,19 @@ DEFAULT_ROUTES: list[dict[str, Any]] = [
         ],
     },
     {
+        "kind": "warning_decision",
+        "name": "预警处置决定审批",
+        "description": (
+            "确认预警并责令暂停招标投标活动（招标投标法实施条例 第六十二条），或对高风险预警"
+            "不予认定的，由承办部门负责人审核、办公室分管领导审批后执行。"
+        ),
+        "levels": [
+            {"stage": "承办", "roles": HANDLERS},
+            {"stage": "审核", "level": 1},
+            {"stage": "审批", "level": 2, "department": "office"},
+        ],
+    },
+    {
         "kind": "case_filing",
         "name": "立案审批",
         "description": "符合立案标准的，报行政机关负责人批准立案（行政处罚法 第五十四条）。",

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ValidationError
 from tenderwatch.audit import services as audit
 from tenderwatch.audit.services import snapshot
 from tenderwatch.core.errors import DomainError, PermissionDenied
-from tenderwatch.ledger import schemas
+from tenderwatch.ledger import schemas, signals
 from tenderwatch.ledger.identifiers import normalize_identifier
 from tenderwatch.ledger.models import (
     Award,
@@ -625,6 +625,7 @@ def project_upsert(
         after=after,
         note=_note(system),
     )
+    signals.notify_changed(project.pk, "project")
     return Result(
         "project",
         data.external_id,
@@ -826,6 +827,7 @@ def event_record(
         note=_note(system),
     )
     _refresh_statuses(project, actor=actor, system=system)
+    signals.notify_changed(project.pk, "event")
     return Result(
         "event",
         data.external_id,
@@ -953,6 +955,7 @@ def bid_upsert(
         after=_bid_state(bid),
         note=_note(system),
     )
+    signals.notify_changed(lot.project_id, "bid")
     return Result(
         "bid",
         data.external_id,
@@ -1021,6 +1024,7 @@ def opening_record(
         after=snapshot(opening, fields),
         note=_note(system),
     )
+    signals.notify_changed(lot.project_id, "opening")
     return Result(
         "opening",
         _lot_record_id(lot),
@@ -1108,6 +1112,7 @@ def committee_record(
         },
         note=_note(system),
     )
+    signals.notify_changed(lot.project_id, "committee")
     return Result(
         "committee",
         _lot_record_id(lot),
@@ -1190,6 +1195,7 @@ def evaluation_record(
         after={"version": data.version, "results": after},
         note=_note(system),
     )
+    signals.notify_changed(lot.project_id, "evaluation")
     return Result(
         "evaluation",
         _lot_record_id(lot),
@@ -1260,6 +1266,7 @@ def award_record(
         after=snapshot(award, fields),
         note=_note(system),
     )
+    signals.notify_changed(lot.project_id, "award")
     return Result(
         "award",
         _lot_record_id(lot),
@@ -1353,6 +1360,7 @@ def contract_record(
         after=snapshot(contract, fields),
         note=_note(system),
     )
+    signals.notify_changed(lot.project_id, "contract")
     return Result(
         "contract",
         data.external_id,

@@ -286,6 +286,44 @@ def admin_home(user: Any) -> dict[str, Any]:
     return {"admin_links": links, "district": settings.TW_DISTRICT}
 
 
+# -- panels other apps add to a role's home -----------------------------------------------------
+#
+#     homes.register_panel("complaints.queue", provider, roles={Role.OFFICE_STAFF}, order=10)
+#
+# A provider is called with the user and returns a HomePanel (or None to show nothing); it checks
+# the user's permissions itself. Panels render after the role's own sections, in `order`.
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    template: str
+    context: dict[str, Any]
+
+
+_PANELS: dict[str, tuple[int, frozenset[str], Callable[[Any], HomePanel | None]]] = {}
+
+
+def register_panel(
+    name: str,
+    provider: Callable[[Any], HomePanel | None],
+    *,
+    roles: set[str] | frozenset[str],
+    order: int = 100,
+) -> None:
+    """Add (or replace, by name) a panel shown on the homes of `roles`."""
+    _PANELS[name] = (order, frozenset(roles), provider)
+
+
+def panels_for(role: str, user: Any) -> list[HomePanel]:
+    out = []
+    for _order, roles, provider in sorted(_PANELS.values(), key=lambda item: item[0]):
+        if role in roles:
+            panel = provider(user)
+            if panel is not None:
+                out.append(panel)
+    return out
+
+
 BUILDERS: dict[str, Callable[[Any], dict[str, Any]]] = {
     Role.OFFICE_STAFF: office_home,
     Role.LEADER: leader_home,

@@ -82,6 +82,7 @@ def _render_home(request: HttpRequest, role: str, roles: list[str]) -> HttpRespo
         "heading": homes.HEADINGS[role],
         "other_roles": [(r, labels.get(r, r)) for r in roles if r != role],
         **homes.BUILDERS[role](request.user),
+        "home_panels": homes.panels_for(role, request.user),
     }
     return render(request, f"web/home/{role}.html", context)
 

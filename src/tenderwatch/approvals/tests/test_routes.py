@@ -45,6 +45,7 @@ def test_defaults_load_and_reload_idempotently(personas: Any) -> None:
         "complaint_acceptance",
         "complaint_decision",
         "warning_closure",
+        "warning_decision",
         "case_filing",
         "penalty_decision",
         "discipline_referral",

@@ -77,6 +77,7 @@ from tenderwatch.ledger import approved, schemas, services
 from tenderwatch.ledger.identifiers import USCC_SCHEME, InvalidIdentifier, normalize_identifier
 from tenderwatch.ledger.ingest import permissions as _permissions  # noqa: F401 (registers)
 from tenderwatch.ledger.ingest.bundle import ProcessBundle
+from tenderwatch.ledger.ingest.ocds import CHINESE_METHOD
 from tenderwatch.ledger.models import (
     Bid,
     BidStatus,
@@ -459,16 +460,8 @@ OPTIONS_SHEET = "选项"
 # -- names in Chinese or as codes ------------------------------------------------------------------
 
 CATEGORY_NAMES = {Category.WORKS: "工程", Category.GOODS: "货物", Category.SERVICES: "服务"}
-METHOD_NAMES = {
-    ProcurementMethod.OPEN: "公开招标",
-    ProcurementMethod.INVITED: "邀请招标",
-    ProcurementMethod.COMPETITIVE_NEGOTIATION: "竞争性谈判",
-    ProcurementMethod.COMPETITIVE_CONSULTATION: "竞争性磋商",
-    ProcurementMethod.INQUIRY: "询价",
-    ProcurementMethod.SINGLE_SOURCE: "单一来源",
-    ProcurementMethod.DIRECT: "不招标",
-    ProcurementMethod.OTHER: "其他",
-}
+# OCDS's names of the methods, but for 直接发包: offices write 不招标.
+METHOD_NAMES = {**CHINESE_METHOD, ProcurementMethod.DIRECT: "不招标"}
 FORM_NAMES = {OrganisationForm.SELF: "自行招标", OrganisationForm.ENTRUSTED: "委托招标"}
 BID_STATUS_NAMES = {
     BidStatus.SUBMITTED: "已递交",

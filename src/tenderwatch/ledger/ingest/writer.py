@@ -45,7 +45,9 @@ import enum
 import gc
 import hashlib
 import json
+import math
 import mimetypes
+import operator
 import re
 import sqlite3
 import time
@@ -54,6 +56,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -62,8 +65,10 @@ from django.core.files.base import ContentFile
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     ValidationError,
     ValidationInfo,
@@ -73,7 +78,7 @@ from pydantic import (
 from pydantic import BaseModel as PydanticModel
 
 from tenderwatch.audit import services as audit
-from tenderwatch.ledger import schemas, services
+from tenderwatch.ledger import schemas, services, signals
 from tenderwatch.ledger.identifiers import USCC_SCHEME, InvalidIdentifier, normalize_identifier
 from tenderwatch.ledger.ingest import permissions as _permissions  # noqa: F401 (registers)
 from tenderwatch.ledger.ingest.bundle import BundleBid, LotOutcome, ProcessBundle
@@ -165,14 +170,36 @@ def bundle_digest(bundle: ProcessBundle) -> str:
 # -- checks that need no database ----------------------------------------------------------------
 
 
-@dataclass
 class _Item:
-    index: int
-    bundle: ProcessBundle
-    origin: str = ""
-    digest: str = ""
-    outcome: str = ""
-    project: Project | None = None  # the stored project (updates)
+    """One bundle of a batch: what deciding needs (key, version, digest) at hand, the bundle
+    itself rebuilt only when there is something to write."""
+
+    __slots__ = (
+        "_bundle",
+        "digest",
+        "external_id",
+        "origin",
+        "outcome",
+        "payload",
+        "project",
+        "source",
+        "version",
+    )
+
+    def __init__(self, prepared: Prepared) -> None:
+        self._bundle = prepared.bundle
+        self.payload = prepared.payload
+        self.source, self.external_id = prepared.source, prepared.external_id
+        self.version, self.digest, self.origin = prepared.version, prepared.digest, prepared.origin
+        self.outcome = ""
+        self.project: Project | None = None  # the stored project (updates)
+
+    @property
+    def bundle(self) -> ProcessBundle:
+        if self._bundle is None:
+            assert self.payload is not None
+            self._bundle = bundle_from_payload(self.payload)
+        return self._bundle
 
 
 # -- validation of mappings ------------------------------------------------------------------------
@@ -265,6 +292,55 @@ def _no_text_check(cls: Any, value: Any) -> Any:  # pragma: no cover — bound t
     return value
 
 
+def _json_checker(checked: bool) -> Callable[[Any], Any]:
+    """schemas._check_json, the same walk with the fast text check (none when `checked`)."""
+
+    def check(value: Any, depth: int = 0) -> Any:
+        if depth > 20:
+            return schemas._check_json(value, depth)  # raises its error
+        if isinstance(value, str):
+            return value if checked else _fast_check_text(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            return schemas._check_json(value, depth)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not checked:
+                    _fast_check_text(str(key))
+                check(item, depth + 1)
+        elif isinstance(value, list):
+            for item in value:
+                check(item, depth + 1)
+        elif isinstance(value, Mapping):  # pragma: no cover — JSON gives dicts
+            return schemas._check_json(value, depth)
+        return value
+
+    return check
+
+
+_CHECK_JSON = {False: _json_checker(False), True: _json_checker(True)}
+
+
+@lru_cache(maxsize=16)
+def _fast_decimal(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A decimal parser of `schemas` (Money, Percent, Score), faster for the usual input: a
+    plain decimal string within its size gives the same Decimal; anything else goes to the
+    parser itself, for its answer or its error."""
+    closure = [c.cell_contents for c in parse.__closure__ or ()]
+    cells = dict(zip(parse.__code__.co_freevars, closure, strict=True))
+    whole, places = int(cells["max_int_digits"]), int(cells["places"])
+    maximum = cells["maximum"]
+    plain = re.compile(rf"^[0-9]{{1,{whole}}}(\.[0-9]{{1,{places}}})?$")
+
+    def fast(value: Any) -> Any:
+        if type(value) is str and plain.match(value):
+            number = Decimal(value)
+            if maximum is None or number <= maximum:
+                return number
+        return parse(value)
+
+    return fast
+
+
 def _swap_metadata(metadata: list[Any], checked: bool) -> list[Any]:
     out = []
     for m in metadata:
@@ -272,6 +348,13 @@ def _swap_metadata(metadata: list[Any], checked: bool) -> list[Any]:
             if checked:
                 continue
             m = AfterValidator(_fast_check_text)
+        elif isinstance(m, AfterValidator) and m.func is schemas._check_json:
+            m = AfterValidator(_CHECK_JSON[checked])
+        elif (
+            isinstance(m, BeforeValidator)
+            and getattr(m.func, "__qualname__", "") == "_decimal_parser.<locals>.parse"
+        ):
+            m = BeforeValidator(_fast_decimal(m.func))
         out.append(m)
     return out
 
@@ -338,9 +421,82 @@ def _twin(model: type[Any], checked: bool = False) -> type[Any]:
 
 
 def make_twins() -> None:
-    """Create both families of twin classes (before forking, or before unpickling bundles)."""
+    """Create the families of twin classes (before forking, or before unpickling bundles)."""
     _twin(ProcessBundle, False)
     _twin(ProcessBundle, True)
+    _trusted(ProcessBundle)
+
+
+# -- bundles handed between processes --------------------------------------------------------------
+#
+# The OCDS reader's worker process validates and checks the bundles, and hands them to the writing
+# process as their own JSON (`model_dump_json(exclude_unset=True)`: bytes cross a pipe cheaply,
+# pickled models do not). The writer rebuilds a bundle from that JSON only when it has something
+# to write (a process already stored unchanged needs nothing but its digest), with "trusted"
+# twins: the same fields and types with every Python validator left out — the values were
+# validated once, by the schemas' own rules, and their JSON gives back the same values (decimals
+# keep their places, times their offsets, enums their members; the fields left out stay unset,
+# which `_entity_values` reads). Only a document's model validator stays (it decodes the content).
+
+_TRUSTED: dict[type[Any], type[Any]] = {}
+
+
+def _unchecked(metadata: list[Any]) -> list[Any]:
+    return [m for m in metadata if not isinstance(m, AfterValidator | BeforeValidator)]
+
+
+def _trusted_type(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, PydanticModel):
+        return _trusted(annotation)
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        inner = _trusted_type(args[0])
+        metadata = _unchecked(list(args[1:]))
+        return Annotated[(inner, *metadata)] if metadata else inner
+    if origin is list:
+        return list[_trusted_type(args[0])]  # type: ignore[misc]
+    if origin in (Union, types.UnionType):
+        return Union[tuple(_trusted_type(a) for a in args)]  # noqa: UP007
+    return annotation
+
+
+def _trusted(model: type[Any]) -> type[Any]:
+    """A subclass of a schema that rebuilds what that schema validated (from its own JSON)."""
+    if model in _TRUSTED:
+        return _TRUSTED[model]
+    annotations: dict[str, Any] = {}
+    name = f"_{model.__name__}Trusted"
+    namespace: dict[str, Any] = {"__module__": __name__, "__qualname__": name}
+    for field_name, info in model.model_fields.items():
+        new = copy.copy(info)
+        new.annotation = _trusted_type(info.annotation)
+        new.metadata = _unchecked(list(info.metadata))
+        annotations[field_name] = new.annotation
+        namespace[field_name] = new
+    namespace["__annotations__"] = annotations
+    namespace["model_config"] = ConfigDict(from_attributes=False)
+    namespace["_run_root_validator"] = model_validator(mode="before")(classmethod(_identity))  # type: ignore[arg-type]
+    for validator_name in model.__pydantic_decorators__.field_validators:
+        # Bound to no field: the inherited validator is switched off.
+        namespace[validator_name] = field_validator("_trusted_", check_fields=False)(
+            classmethod(_no_text_check)
+        )
+    metaclass: Any = type(model)
+    trusted: type[Any] = metaclass(model.__name__, (model,), namespace)
+    globals()[name] = trusted
+    _TRUSTED[model] = trusted
+    return trusted
+
+
+def bundle_payload(bundle: ProcessBundle) -> bytes:
+    """A validated bundle as the JSON `bundle_from_payload` rebuilds it from."""
+    return bundle.model_dump_json(exclude_unset=True).encode()
+
+
+def bundle_from_payload(payload: bytes) -> ProcessBundle:
+    """The bundle `bundle_payload` wrote (no validation: it was validated where it was made)."""
+    bundle: ProcessBundle = _trusted(ProcessBundle).model_validate_json(payload)
+    return bundle
 
 
 # JSON text that may hold a control character (other than tab, CR, LF it is escaped as \u00XX,
@@ -397,6 +553,22 @@ def _check_entity(
         entity.scheme, entity.identifier = cache[key]
 
 
+_TWICE = {
+    "bid": gettext_noop("Bid %(bid)s appears twice in lot %(lot)s."),
+    "event": gettext_noop("Version %(version)d of event %(id)s appears twice."),
+    "outcome": gettext_noop("Lot %(lot)s has two outcome records."),
+    "contract": gettext_noop("Contract %(id)s appears twice."),
+}
+
+
+def _once(seen: set[Any], what: str, where: str, **names: Any) -> None:
+    """Refuse a part named twice (the same `names`): "`what` appears twice"."""
+    key = tuple(names.values())
+    if key in seen:
+        raise _Refused(_(_TWICE[what]) % names, where)
+    seen.add(key)
+
+
 def _static_checks(bundle: ProcessBundle, ids: dict[EntityKey, EntityKey]) -> None:
     """Everything that can be checked from the bundle alone."""
     language = translation.get_language()
@@ -413,48 +585,26 @@ def _static_checks(bundle: ProcessBundle, ids: dict[EntityKey, EntityKey]) -> No
         entity = getattr(project, name)
         if entity is not None:
             _check_entity(entity, f"project.{name}", ids, language)
-    seen_bids: set[tuple[str, str]] = set()
+    seen_bids: set[tuple[Any, ...]] = set()
     for i, bid in enumerate(bundle.bids):
-        key = (bid.lot_external_id, bid.external_id)
-        if key in seen_bids:
-            raise _Refused(
-                _("Bid %(bid)s appears twice in lot %(lot)s.")
-                % {"bid": bid.external_id, "lot": bid.lot_external_id},
-                f"bids[{i}].external_id",
-            )
-        seen_bids.add(key)
+        where = f"bids[{i}].external_id"
+        _once(seen_bids, "bid", where, bid=bid.external_id, lot=bid.lot_external_id)
         _check_entity(bid.bidder, f"bids[{i}].bidder", ids, language)
         for j, member in enumerate(bid.consortium_members):
             _check_entity(member, f"bids[{i}].consortium_members[{j}]", ids, language)
-    seen_events: set[tuple[str, int]] = set()
+    seen_events: set[tuple[Any, ...]] = set()
     for i, event in enumerate(bundle.events):
-        key2 = (event.external_id, event.version)
-        if key2 in seen_events:
-            raise _Refused(
-                _("Version %(version)d of event %(id)s appears twice.")
-                % {"version": event.version, "id": event.external_id},
-                f"events[{i}].external_id",
-            )
-        seen_events.add(key2)
-    seen_lots: set[str] = set()
+        where = f"events[{i}].external_id"
+        _once(seen_events, "event", where, id=event.external_id, version=event.version)
+    seen_lots: set[tuple[Any, ...]] = set()
     for i, outcome in enumerate(bundle.outcomes):
-        if outcome.lot_external_id in seen_lots:
-            raise _Refused(
-                _("Lot %(lot)s has two outcome records.") % {"lot": outcome.lot_external_id},
-                f"outcomes[{i}].lot_external_id",
-            )
-        seen_lots.add(outcome.lot_external_id)
-        contract_ids: set[str] = set()
+        _once(seen_lots, "outcome", f"outcomes[{i}].lot_external_id", lot=outcome.lot_external_id)
+        contract_ids: set[tuple[Any, ...]] = set()
         for j, contract in enumerate(outcome.contracts):
             where = f"outcomes[{i}].contracts[{j}]"
             if not contract.external_id:
                 raise _Refused(_("A contract needs its external id."), f"{where}.external_id")
-            if contract.external_id in contract_ids:
-                raise _Refused(
-                    _("Contract %(id)s appears twice.") % {"id": contract.external_id},
-                    f"{where}.external_id",
-                )
-            contract_ids.add(contract.external_id)
+            _once(contract_ids, "contract", f"{where}.external_id", id=contract.external_id)
             if contract.supplier is not None:
                 _check_entity(contract.supplier, f"{where}.supplier", ids, language)
 
@@ -525,12 +675,31 @@ class _Stored:
 # -- the plan of one bundle ----------------------------------------------------------------------
 
 
-def _values(data: Any, names: Iterable[str]) -> dict[str, Any]:
-    out = {}
-    for name in names:
-        value = _plain(getattr(data, name))
-        out[name] = "" if value is None and name in services.BLANK_WHEN_NONE else value
-    return out
+@lru_cache(maxsize=64)
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of these attributes, as a tuple (also of one name)."""
+    get = operator.attrgetter(*names)
+    return get if len(names) > 1 else lambda obj: (get(obj),)
+
+
+def _row(data: Any, names: tuple[str, ...]) -> list[Any]:
+    """The values of these fields as the database takes them: enum members as their values,
+    None as "" for the choice fields left blank (`services.BLANK_WHEN_NONE`)."""
+    values = [v.value if isinstance(v, enum.Enum) else v for v in _getter(names)(data)]
+    if _blank_positions(names):
+        for i in _blank_positions(names):
+            if values[i] is None:
+                values[i] = ""
+    return values
+
+
+@lru_cache(maxsize=64)
+def _blank_positions(names: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(i for i, name in enumerate(names) if name in services.BLANK_WHEN_NONE)
+
+
+def _values(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return dict(zip(names, _row(data, names), strict=True))
 
 
 def _differ(obj: Any, values: Mapping[str, Any]) -> bool:
@@ -701,18 +870,18 @@ def _plan_outcome(
     def decide(
         what: str, version: int, current: int | None, same: Callable[[], bool], where: str
     ) -> bool:
-        """True when the part is to be written."""
+        """True when the part is to be written (`what`: a msgid, translated for a refusal)."""
         if current is None or version > current:
             return True
         if version == current and not same():
-            raise _conflict(what, lot_ext, version, where)
+            raise _conflict(_(what), lot_ext, version, where)
         return False
 
     if outcome.opening is not None:
         data = outcome.opening
         opening = stored.openings.get(lot_pk) if lot_pk else None
         if decide(
-            _("bid opening"),
+            gettext_noop("bid opening"),
             data.version,
             opening.version if opening else None,
             lambda: (
@@ -727,7 +896,7 @@ def _plan_outcome(
         committee = outcome.committee
         members = stored.committees.get(lot_pk, []) if lot_pk else []
         if decide(
-            _("Evaluation committee"),
+            gettext_noop("Evaluation committee"),
             committee.version,
             max((m.version for m in members), default=None),
             lambda: (
@@ -755,7 +924,7 @@ def _plan_outcome(
             )
 
         if decide(
-            _("evaluation"),
+            gettext_noop("evaluation"),
             evaluation.version,
             max((r.version for r in rows), default=None),
             same_evaluation,
@@ -767,7 +936,7 @@ def _plan_outcome(
     if award_data is not None:
         known_bid(lot_ext, award_data.bid_external_id, f"{base}.award.bid_external_id")
         if decide(
-            _("award"),
+            gettext_noop("award"),
             award_data.version,
             award.version if award else None,
             lambda: (
@@ -796,7 +965,7 @@ def _plan_outcome(
             )
 
         if decide(
-            _("contract"),
+            gettext_noop("contract"),
             data_c.version,
             contract.version if contract else None,
             same_contract,
@@ -825,8 +994,14 @@ def _converter(f: Any) -> Callable[[Any], Any] | None:
     if connection.vendor == "sqlite" and kind == "DateField":
         return lambda v: v.isoformat()
     if connection.vendor == "sqlite" and kind == "JSONField" and f.encoder is None:
-        return json.dumps  # DatabaseOperations.adapt_json_value with no encoder
+        return _json_text  # DatabaseOperations.adapt_json_value with no encoder
     return lambda v: f.get_db_prep_save(v, connection)
+
+
+def _json_text(value: Any) -> str:
+    if type(value) is dict and not value:  # most events' details
+        return "{}"
+    return json.dumps(value)
 
 
 class _Insert:
@@ -851,7 +1026,7 @@ class _Insert:
         seen: dict[Any, Any] = {}  # times repeat (the batch's `now`, a process's dates)
         out = []
         for row in rows:
-            values = list(row)
+            values = row if type(row) is list else list(row)  # the callers' own lists: in place
             for i, conv in prep:
                 value = values[i]
                 if value is None:
@@ -956,12 +1131,13 @@ _ENTITY_COLUMNS = ("id", "scheme", "identifier", *services.ENTITY_FIELDS)
 
 def _entity_values(data: schemas.EntityIn) -> dict[str, Any]:
     sent = data.model_fields_set
+    given = data.__dict__
     out = {}
     for name in services.ENTITY_FIELDS:
         if name in sent or name == "name":
-            value = getattr(data, name)
+            value = given[name]
             if value is not None and value != "":
-                out[name] = _plain(value)
+                out[name] = value.value if isinstance(value, enum.Enum) else value
     return out
 
 
@@ -1212,41 +1388,50 @@ class _People:
                 p.dirty = False
 
 
+_EXPERT_FIELDS = ("name", "specialty", "employer")
+
+
 def _experts(members: Iterable[schemas.CommitteeMemberIn]) -> dict[str, int]:
+    """Experts by pool id: one read, one insert, and an update of those whose details changed."""
     wanted: dict[str, dict[str, str]] = {}
     for m in members:
         if m.expert_pool_id:
             values = wanted.setdefault(m.expert_pool_id, {"name": m.name})
-            values.update(
-                {
-                    k: v
-                    for k, v in (
-                        ("name", m.name),
-                        ("specialty", m.specialty),
-                        ("employer", m.employer),
-                    )
-                    if v
-                }
-            )
+            for k, v in (("name", m.name), ("specialty", m.specialty), ("employer", m.employer)):
+                if v:
+                    values[k] = v
     if not wanted:
         return {}
-    found = {e.pool_id: e for e in Expert.objects.filter(pool_id__in=list(wanted))}
-    new, changed = [], []
+    ids: dict[str, int] = {}
+    stored: dict[str, tuple[Any, ...]] = {}
+    for chunk in _chunks(list(wanted)):
+        for pk, pool_id, *values in Expert.objects.filter(pool_id__in=chunk).values_list(
+            "pk", "pool_id", *_EXPERT_FIELDS
+        ):
+            ids[pool_id] = pk
+            stored[pool_id] = tuple(values)
+    new = [pool_id for pool_id in wanted if pool_id not in ids]
+    changed = []
     for pool_id, values in wanted.items():
-        expert = found.get(pool_id)
-        if expert is None:
-            expert = Expert(pool_id=pool_id, **values)
-            found[pool_id] = expert
-            new.append(expert)
-        elif any(getattr(expert, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(expert, k, v)
-            changed.append(expert)
+        have = stored.get(pool_id)
+        if have is None:
+            continue
+        merged = {**dict(zip(_EXPERT_FIELDS, have, strict=True)), **values}
+        if tuple(merged[k] for k in _EXPERT_FIELDS) != have:
+            changed.append(Expert(pk=ids[pool_id], pool_id=pool_id, **merged))
     if new:
-        Expert.objects.bulk_create(new)
+        rows = [
+            [
+                pool_id,
+                *({"specialty": "", "employer": "", **wanted[pool_id]}[k] for k in _EXPERT_FIELDS),
+            ]
+            for pool_id in new
+        ]
+        new_ids = _insert(Expert, ["pool_id", *_EXPERT_FIELDS]).returning(rows)
+        ids.update(zip(new, new_ids, strict=True))
     if changed:
-        Expert.objects.bulk_update(changed, ["name", "specialty", "employer"])
-    return {pool_id: e.pk for pool_id, e in found.items()}
+        Expert.objects.bulk_update(changed, list(_EXPERT_FIELDS), batch_size=500)
+    return ids
 
 
 def _documents(items: Iterable[tuple[schemas.DocumentIn, str]]) -> dict[str, int]:
@@ -1328,6 +1513,7 @@ class _BatchResult:
     sources: set[str] = field(default_factory=set)
     bids_written: int = 0
     entities_created: int = 0
+    project_ids: list[int] = field(default_factory=list)  # the projects created or updated
 
     @property
     def wrote(self) -> bool:
@@ -1342,6 +1528,7 @@ class _BatchResult:
         self.sources |= other.sources
         self.bids_written += other.bids_written
         self.entities_created += other.entities_created
+        self.project_ids += other.project_ids
 
 
 class _Step:
@@ -1376,9 +1563,7 @@ class _Assessed:
         self.lots = types.SimpleNamespace(all=lambda: lots)
 
 
-_PROJECT_INSERT = (
-    "source",
-    "external_id",
+_PROJECT_VALUES = (  # what a batch writes of a project, created or updated
     "version",
     *services.PROJECT_FIELDS,
     "tenderer_id",
@@ -1387,9 +1572,8 @@ _PROJECT_INSERT = (
     "status",
     "must_tender",
     "must_tender_reason",
-    "created_at",
-    "updated_at",
 )
+_PROJECT_INSERT = ("source", "external_id", *_PROJECT_VALUES, "created_at", "updated_at")
 _LOT_INSERT = ("project_id", "external_id", *services.LOT_FIELDS, "status")
 _EVENT_INSERT = (
     "project_id",
@@ -1470,6 +1654,15 @@ def _derive(plan: _Plan, stored: _Stored, values: dict[str, Any], lots: dict[str
     values["must_tender_reason"] = assessment.reason[:300]
 
 
+class _NewProject:
+    """A project just inserted: its id is all the rest of the batch needs of it."""
+
+    __slots__ = ("pk",)
+
+    def __init__(self, pk: int) -> None:
+        self.pk = pk
+
+
 class _NewLot:
     """A lot about to be inserted (what `_derive` and `assess_project` read of it)."""
 
@@ -1493,7 +1686,7 @@ def _write_batch(items: list[_Item], *, actor: Any) -> _BatchResult:
     # 1. The projects as stored, one query per source.
     by_source: dict[str, list[str]] = defaultdict(list)
     for item in items:
-        by_source[item.bundle.source].append(item.bundle.external_id)
+        by_source[item.source].append(item.external_id)
     stored_projects: dict[tuple[str, str], Project] = {}
     for source, external_ids in by_source.items():
         for chunk in _chunks(external_ids):
@@ -1502,12 +1695,10 @@ def _write_batch(items: list[_Item], *, actor: Any) -> _BatchResult:
 
     todo: list[_Item] = []
     for item in items:
-        bundle = item.bundle
-        result.sources.add(bundle.source)
-        found = stored_projects.get((bundle.source, bundle.external_id))
+        result.sources.add(item.source)
+        found = stored_projects.get((item.source, item.external_id))
         item.project, item.outcome = None, ""  # decided afresh (a retried batch comes back here)
-        item.digest = item.digest or bundle_digest(bundle)
-        version = bundle.project.version
+        version = item.version
         if found is None:
             item.outcome = CREATED
         elif version > found.version:
@@ -1521,12 +1712,12 @@ def _write_batch(items: list[_Item], *, actor: Any) -> _BatchResult:
         else:
             result.refused.append(
                 Refusal(
-                    bundle.external_id,
+                    item.external_id,
                     _(
                         "Version %(version)d of project %(id)s was already stored with other "
                         "content; send the change as version %(next)d."
                     )
-                    % {"version": version, "id": bundle.external_id, "next": found.version + 1},
+                    % {"version": version, "id": item.external_id, "next": found.version + 1},
                     "project.version",
                     item.origin,
                 )
@@ -1629,7 +1820,7 @@ def _write_batch(items: list[_Item], *, actor: Any) -> _BatchResult:
                 [
                     item.bundle.source,
                     item.bundle.external_id,
-                    *(values[f] for f in _PROJECT_INSERT[2:-2]),
+                    *(values[f] for f in _PROJECT_VALUES),
                     now,
                     now,
                 ]
@@ -1641,25 +1832,10 @@ def _write_batch(items: list[_Item], *, actor: Any) -> _BatchResult:
             item.project.updated_at = now
     project_ids = _insert(Project, _PROJECT_INSERT).returning(new_rows)
     for plan, pk in zip(new_plans, project_ids, strict=True):
-        plan.item.project = Project(
-            pk=pk, source=plan.item.bundle.source, external_id=plan.item.bundle.external_id
-        )
+        plan.item.project = _NewProject(pk)  # type: ignore[assignment]
     updated = [p.item.project for p in plans if p.item.outcome == UPDATED]
     if updated:
-        Project.objects.bulk_update(
-            updated,  # type: ignore[arg-type]
-            [
-                *services.PROJECT_FIELDS,
-                "version",
-                "tenderer_id",
-                "agency_id",
-                "content_sha256",
-                "status",
-                "must_tender",
-                "must_tender_reason",
-                "updated_at",
-            ],
-        )
+        Project.objects.bulk_update(updated, [*_PROJECT_VALUES, "updated_at"])  # type: ignore[arg-type]
     new_lots: list[_NewLot] = []
     lot_rows: list[list[Any]] = []
     changed_lots: list[Lot] = []
@@ -1710,7 +1886,8 @@ def _write_batch(items: list[_Item], *, actor: Any) -> _BatchResult:
 
     for plan in plans:
         result.counts[plan.item.outcome] += 1
-        result.ids[plan.item.outcome].append(plan.item.bundle.external_id)
+        result.ids[plan.item.outcome].append(plan.item.external_id)
+        result.project_ids.append(plan.item.project.pk)  # type: ignore[union-attr]
     return result
 
 
@@ -1739,12 +1916,7 @@ def _write_bids(
             lot_id = lookup.lots[(project.pk, data.lot_external_id)].pk
             manager = manager_of.get(id(data.project_manager)) if data.project_manager else None
             bidder_id = entities.ids[(data.bidder.scheme, data.bidder.identifier)]
-            row = [lot_id, bidder_id, data.external_id, data.version]
-            for name in fields:
-                value = getattr(data, name)
-                row.append(
-                    "" if value is None and name in services.BLANK_WHEN_NONE else _plain(value)
-                )
+            row = [lot_id, bidder_id, data.external_id, data.version, *_row(data, fields)]
             row += [manager.pk if manager else None, source]
             rows.append(row)
             keys.append((lot_id, data.external_id, bidder_id))
@@ -1991,6 +2163,7 @@ def _flush(
             result.refused[:0] = refused
             if result.wrote:
                 _audit_batch(result, actor=actor, label=label, details=details)
+                signals.notify_imported(result.project_ids)
             return result
     except DatabaseError:
         pass  # rolled back: find the culprit below
@@ -2001,10 +2174,10 @@ def _flush(
                 with transaction.atomic():
                     total.add(_write_batch([item], actor=actor))
             except DatabaseError as exc:
-                total.sources.add(item.bundle.source)
+                total.sources.add(item.source)
                 total.refused.append(
                     Refusal(
-                        item.bundle.external_id,
+                        item.external_id,
                         _("The database refused the record: %(error)s") % {"error": str(exc)[:300]},
                         "",
                         item.origin,
@@ -2012,6 +2185,7 @@ def _flush(
                 )
         if total.wrote:
             _audit_batch(total, actor=actor, label=label, details=details)
+            signals.notify_imported(total.project_ids)
     return total
 
 
@@ -2052,7 +2226,7 @@ def _run(
         if len(ids) > 100_000:
             ids.clear()
 
-    for index, raw in enumerate(bundles):
+    for raw in bundles:
         prepared = raw if isinstance(raw, Prepared) else prepare(raw, ids)
         if isinstance(prepared, Refusal):  # refused before any database work
             early.append(prepared)
@@ -2060,11 +2234,10 @@ def _run(
             if len(early) + len(batch) >= batch_size:
                 flush()
             continue
-        bundle = prepared.bundle
-        key = (bundle.source, bundle.external_id)
+        key = (prepared.source, prepared.external_id)
         if key in keys:  # the same process twice: the first is written before the second is read
             flush()
-        batch.append(_Item(index, bundle, digest=prepared.digest, origin=prepared.origin))
+        batch.append(_Item(prepared))
         keys.add(key)
         if len(batch) >= batch_size:
             flush()
@@ -2072,20 +2245,38 @@ def _run(
         flush()
 
 
-@dataclass
 class Prepared:
     """A bundle validated and checked (everything that needs no database), with its digest:
-    what `prepare` makes, possibly in another process (the OCDS reader's worker)."""
+    what `prepare` makes, possibly in another process (the OCDS reader's worker). Made with
+    `portable=True` it holds the bundle as JSON (`payload`) instead, to cross to the writing
+    process, which rebuilds the bundle only if it has something to write."""
 
-    bundle: ProcessBundle
-    digest: str
-    origin: str = ""
+    __slots__ = ("bundle", "digest", "external_id", "origin", "payload", "source", "version")
+
+    def __init__(
+        self,
+        bundle: ProcessBundle | None,
+        digest: str,
+        origin: str = "",
+        *,
+        payload: bytes | None = None,
+        key: tuple[str, str, int] | None = None,
+    ) -> None:
+        if key is None:
+            assert bundle is not None
+            key = (bundle.source, bundle.external_id, bundle.project.version)
+        self.bundle, self.payload, self.digest, self.origin = bundle, payload, digest, origin
+        self.source, self.external_id, self.version = key
 
 
 def prepare(
-    raw: ProcessBundle | Mapping[str, Any] | Refusal, ids: dict[EntityKey, EntityKey] | None = None
+    raw: ProcessBundle | Mapping[str, Any] | Refusal,
+    ids: dict[EntityKey, EntityKey] | None = None,
+    *,
+    portable: bool = False,
 ) -> Prepared | Refusal:
-    """Validate and check one bundle without the database: a `Prepared`, or its `Refusal`."""
+    """Validate and check one bundle without the database: a `Prepared`, or its `Refusal`.
+    `portable`: the `Prepared` holds the bundle as JSON, to be handed to another process."""
     if isinstance(raw, Refusal):
         return raw
     origin = str(raw.get("_origin", "")) if isinstance(raw, Mapping) else ""
@@ -2094,7 +2285,10 @@ def prepare(
         _static_checks(bundle, {} if ids is None else ids)
     except _Refused as exc:
         return Refusal(bundle_id_of(raw), exc.reason, exc.where, origin)
-    return Prepared(bundle, bundle_digest(bundle), origin)
+    if not portable:
+        return Prepared(bundle, bundle_digest(bundle), origin)
+    key = (bundle.source, bundle.external_id, bundle.project.version)
+    return Prepared(None, bundle_digest(bundle), origin, payload=bundle_payload(bundle), key=key)
 
 
 def bundle_id_of(raw: Any) -> str:
@@ -2159,22 +2353,37 @@ def _quiet_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
+# SQLite settings for a bulk run, on its connection only, restored afterwards (the database's
+# own journal_mode=WAL and synchronous=NORMAL come from settings.py and stay as they are).
+_SQLITE_RUN_PRAGMAS = {
+    # 256 MiB of page cache (the default is 2 MiB): the bids' nine indexes and the events' six
+    # grow with every batch, and each insert would otherwise miss in most of them.
+    "cache_size": -262_144,
+    # A checkpoint (which waits for the disk, twice) after 64 MiB of WAL rather than the default
+    # 4 MiB: a batch writes some 10 MiB, so the default waits for the disk several times per
+    # batch; commits keep synchronous=NORMAL's guarantees either way.
+    "wal_autocheckpoint": 16_384,
+}
+
+
 @contextmanager
 def _sqlite_cache() -> Iterator[None]:
-    """On SQLite, a 128 MiB page cache for the run (the default 2 MiB makes every bid's nine
-    index entries a page miss once the tables grow); restored afterwards."""
+    """The bulk run's SQLite settings (`_SQLITE_RUN_PRAGMAS`), restored afterwards."""
     if connection.vendor != "sqlite":
         yield
         return
+    before: dict[str, int] = {}
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        before = int(cursor.fetchone()[0])
-        cursor.execute("PRAGMA cache_size = -131072")
+        for name, value in _SQLITE_RUN_PRAGMAS.items():
+            cursor.execute(f"PRAGMA {name}")
+            before[name] = int(cursor.fetchone()[0])
+            cursor.execute(f"PRAGMA {name} = {value:d}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {before:d}")
+            for name, value in before.items():
+                cursor.execute(f"PRAGMA {name} = {value:d}")
 
 
 def _bundles_write(
@@ -2190,25 +2399,8 @@ def _bundles_write(
     report = IngestReport()
     started = time.perf_counter()
     details = dict(details or {})
-    if all_or_nothing:
-        try:
-            with transaction.atomic():
-                _run(
-                    bundles,
-                    report,
-                    actor=actor,
-                    label=label,
-                    batch_size=batch_size,
-                    progress=progress,
-                    details=details,
-                )
-                if report.refused:
-                    raise _RollBack
-        except _RollBack:
-            report.created = report.updated = report.unchanged = report.stale = 0
-            report.bids_written = report.batches = 0
-            report.rolled_back = True
-    else:
+
+    def run() -> None:
         _run(
             bundles,
             report,
@@ -2218,6 +2410,19 @@ def _bundles_write(
             progress=progress,
             details=details,
         )
+
+    if all_or_nothing:
+        try:
+            with transaction.atomic():
+                run()
+                if report.refused:
+                    raise _RollBack
+        except _RollBack:
+            report.created = report.updated = report.unchanged = report.stale = 0
+            report.bids_written = report.batches = 0
+            report.rolled_back = True
+    else:
+        run()
     report.elapsed = time.perf_counter() - started
     with transaction.atomic():
         audit.record(

@@ -417,6 +417,39 @@ def test_prepared_bundles_are_written_like_the_rest() -> None:
     assert report.created == 1 and report.refused[0].where == "project"
 
 
+def test_a_bundle_handed_over_as_json_is_rebuilt_as_it_was_validated() -> None:
+    # What the OCDS reader's worker hands to the writer: the validated bundle as its JSON,
+    # rebuilt without validating again. Same values, same fields left unset (an entity's kind
+    # left out must not overwrite a known one), the document's content decoded again.
+    import base64
+
+    data = bundle_dict(1)
+    data["events"][1]["document"] = {"content_base64": base64.b64encode(b"notice").decode()}
+    data["events"][2]["data"] = {"ocds": "tender.tenderPeriod", "n": [1, 2.5, None]}
+    data["bids"][0]["consortium_members"] = [entity(7, kind="institution")]
+    data["bids"][1]["status"] = "rejected"
+    prepared = prepare(copy.deepcopy(data), portable=True)
+    assert isinstance(prepared, writer.Prepared) and prepared.bundle is None
+    assert prepared.payload is not None
+    original = prepare(copy.deepcopy(data))
+    assert isinstance(original, writer.Prepared) and original.bundle is not None
+    rebuilt = writer.bundle_from_payload(prepared.payload)
+    assert isinstance(rebuilt, ProcessBundle)
+    assert rebuilt.model_dump_json() == original.bundle.model_dump_json()
+    assert rebuilt.model_dump_json(exclude_unset=True) == original.bundle.model_dump_json(
+        exclude_unset=True
+    )
+    assert writer.bundle_digest(rebuilt) == prepared.digest == original.digest
+    assert (prepared.source, prepared.external_id, prepared.version) == (SOURCE, "P-00001", 1)
+    assert "kind" not in rebuilt.bids[0].bidder.model_fields_set
+    assert rebuilt.bids[0].consortium_members[0].kind == "institution"
+    assert (
+        rebuilt.events[1].document is not None and rebuilt.events[1].document.content == b"notice"
+    )
+    assert type(rebuilt.bids[0].price) is type(original.bundle.bids[0].price)
+    assert rebuilt.bids[0].submitted_at == original.bundle.bids[0].submitted_at
+
+
 # -- the validation twins -------------------------------------------------------------------------
 
 
@@ -442,6 +475,15 @@ def _outcome(cls: Any, data: dict[str, Any]) -> Any:
         lambda b: b["project"].update(name="\ud800"),
         lambda b: b["bids"][0].update(price=5),
         lambda b: b["project"].update(category="other"),
+        lambda b: b["bids"][0].update(price="1.005"),
+        lambda b: b["bids"][0].update(price=" 2300000.5 "),
+        lambda b: b["bids"][0].update(price="00000000000000000012.50"),
+        lambda b: b["bids"][0].update(price="12345678901234567.00"),
+        lambda b: b["project"].update(state_owned_share="100.5"),
+        lambda b: b["project"].update(state_owned_share="99.99"),
+        lambda b: b["events"][0].update(data={"a": [1, {"b": float("nan")}]}),
+        lambda b: b["events"][0].update(data={"k\x01": 1}),
+        lambda b: b["events"][0].update(data={"a": [[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]}),
     ],
 )
 def test_the_fast_validation_gives_the_schemas_answers(change: Any) -> None:

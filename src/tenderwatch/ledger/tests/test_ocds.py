@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 
 from tenderwatch.audit.models import AuditEntry
+from tenderwatch.ledger import signals
 from tenderwatch.ledger.ingest import ocds
 from tenderwatch.ledger.ingest.bundle import ProcessBundle
 from tenderwatch.ledger.ingest.writer import bundles_write
@@ -183,6 +186,87 @@ def test_the_worker_process_gives_the_same_result(tmp_path: Path) -> None:
     assert report.created == 4 and [r.origin for r in report.refused] == ["w.jsonl:5"]
     again = ocds.import_files([path], actor=None, workers=1)
     assert again.unchanged == 4
+
+
+def _refuse_bid_in_the_database(external_id: str) -> None:
+    """A trigger that makes the database refuse one bid: a failure no check can foresee."""
+    message = "bid refused by the test trigger"
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "CREATE TRIGGER tw_test_refuse BEFORE INSERT ON ledger_bid "
+                f"WHEN NEW.external_id = '{external_id}' "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            )
+        else:
+            cursor.execute(
+                "CREATE FUNCTION tw_test_refuse() RETURNS trigger AS $$ BEGIN "
+                f"IF NEW.external_id = '{external_id}' THEN RAISE EXCEPTION '{message}'; "
+                "END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER tw_test_refuse BEFORE INSERT ON ledger_bid "
+                "FOR EACH ROW EXECUTE FUNCTION tw_test_refuse()"
+            )
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_record_the_database_refuses_is_refused_alone_and_the_rest_of_its_batch_stored(
+    tmp_path: Path, workers: int, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Five processes, one batch. The database refuses a bid of the fourth: the batch's
+    # transaction fails, the batch is retried record by record, and only the fourth is refused,
+    # with the database's reason and its line; the other four are stored, under one audit entry.
+    path = tmp_path / "db.jsonl"
+    path.write_text("\n".join(ocds.dumps(r) for r in _releases(5)), encoding="utf-8")
+    _refuse_bid_in_the_database("P-00004-L2-B3")
+    imported: list[list[int]] = []
+
+    def listener(sender: Any, project_ids: list[int], **kwargs: Any) -> None:
+        imported.append(project_ids)
+
+    signals.projects_imported.connect(listener)
+    try:
+        with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+            report = ocds.import_files([path], actor=None, workers=workers)
+    finally:
+        signals.projects_imported.disconnect(listener)
+    assert report.created == 4 and report.batches == 1
+    assert [(r.origin, r.where) for r in report.refused] == [("db.jsonl:4", "")]
+    refusal = report.refused[0]
+    assert refusal.reason.startswith("The database refused the record")
+    assert "bid refused by the test trigger" in refusal.reason
+    assert refusal.external_id.endswith("P-00004")
+    codes = set(Project.objects.values_list("code", flat=True))
+    assert codes == {"HZ-JS-00001", "HZ-JS-00002", "HZ-JS-00003", "HZ-JS-00005"}
+    assert Bid.objects.count() == 4 * 6
+    assert not ProcedureEvent.objects.filter(external_id__startswith="P-00004").exists()
+    batch = AuditEntry.objects.get(action="ledger.import.batch")
+    assert batch.after["counts"]["created"] == 4 and batch.after["refused"][0][1] == "db.jsonl:4"
+    # The projects stored, once, to screening, after the batch's transaction.
+    assert imported == [sorted(Project.objects.values_list("pk", flat=True))]
+    # Again: the four are unchanged, and the fourth is refused again by the database.
+    again = ocds.import_files([path], actor=None, workers=workers)
+    assert again.unchanged == 4 and again.created == 0
+    assert [r.origin for r in again.refused] == ["db.jsonl:4"]
+
+
+def test_two_records_of_one_batch_naming_the_same_event_store_the_first(tmp_path: Path) -> None:
+    # Neither is stored when the batch is checked; the database refuses the batch, and in the
+    # retry record by record the second meets the first's event and is refused for it.
+    releases = _releases(5)
+    clash = releases[3]["tender"]["milestones"][0]
+    assert clash["id"] == "P-00004-E1"
+    clash["id"] = "P-00002-E1"
+    path = tmp_path / "clash.jsonl"
+    path.write_text("\n".join(ocds.dumps(r) for r in releases), encoding="utf-8")
+    report = ocds.import_files([path], actor=None, workers=0)
+    assert report.created == 4
+    assert [(r.origin, r.where) for r in report.refused] == [
+        ("clash.jsonl:4", "events[0].external_id")
+    ]
+    assert ProcedureEvent.objects.get(external_id="P-00002-E1").project.code == "HZ-JS-00002"
+    assert not Bid.objects.filter(external_id__startswith="P-00004").exists()
 
 
 def test_an_invalid_export_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

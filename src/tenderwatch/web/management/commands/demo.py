@@ -243,6 +243,10 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 progress_file=self.stderr._out if verbosity > 0 else None,
             )
+        from tenderwatch.complaints.demo import load_demo_complaints
+
+        with context.bind(channel="cli"):
+            load_demo_complaints(stdout=self.stdout)
         url = f"http://{options['addrport']}/"
         self.stdout.write(self.logins_table(url))
         if options["no_serve"]:

@@ -1,0 +1,417 @@
+"""Demo complaints and tip-offs: a day's realistic intake at every stage of part 1.
+
+Called by `tenderwatch demo` once the district, the demo accounts and (optionally) the generated
+projects are there:
+
+    from tenderwatch.complaints.demo import load_demo_complaints
+    with context.bind(channel="cli"):
+        load_demo_complaints(stdout=self.stdout)
+
+Everything goes through the services, so the demo has its audit trail, its clocks from the
+working-day calendar and sealed identities like real data. Idempotent: when any complaint or
+tip-off exists, nothing is added. Names, numbers and companies are invented.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from tenderwatch.approvals.services import approval_decide
+from tenderwatch.complaints import services
+from tenderwatch.complaints.identity import Identity
+from tenderwatch.complaints.models import (
+    Channel,
+    FilerKind,
+    FilerRole,
+    Kind,
+    Matter,
+    Purpose,
+    RejectionGround,
+    Subject,
+)
+from tenderwatch.complaints.testing import pdf_bytes, png_bytes, upload
+from tenderwatch.core import timeutil
+from tenderwatch.core.errors import DomainError
+from tenderwatch.ledger.models import Project
+from tenderwatch.org.models import User
+from tenderwatch.workdays import calendar
+
+BIDDER = Identity(
+    name="湖北楚天路桥工程有限公司",
+    id_number="91421100MA49C7RT2H",
+    contact_person="周建国",
+    phone="0713-8125566",
+    email="ctlq@example.cn",
+    address="湖北省黄冈市黄州区东坡大道218号",
+)
+OTHER_BIDDER = Identity(
+    name="黄冈市广厦建筑工程有限公司",
+    id_number="91421100MA48XW6K1P",
+    contact_person="刘芳",
+    phone="0713-8667788",
+    address="湖北省黄冈市黄州区宝塔大道9号",
+)
+SUPPLIER = Identity(
+    name="武汉卓越教学设备有限公司",
+    id_number="91420100MA4KQ2LB8D",
+    contact_person="陈静",
+    phone="027-87654321",
+    address="湖北省武汉市洪山区光谷大道77号",
+)
+PERSON = Identity(
+    name="张桂英",
+    id_number="421102197603154528",
+    phone="13872561234",
+    address="湖北省黄冈市黄州区路口镇",
+)
+
+
+def _project(industry: str) -> Project | None:
+    return (
+        Project.objects.filter(industry=industry)
+        .order_by("-registered_at", "-id")
+        .only("id", "code", "name", "industry")
+        .first()
+    )
+
+
+def _user(username: str) -> User | None:
+    return User.objects.filter(username=username).first()
+
+
+def _back(days: int, hour: int, minute: int = 0) -> dt.datetime:
+    """A working day `days` working days before today, at the given China time."""
+    day = timeutil.china_date()
+    for _i in range(days):
+        day = day - dt.timedelta(days=1)
+        while not calendar.is_workday(day):
+            day = day - dt.timedelta(days=1)
+    moment = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=timeutil.CHINA)
+    return min(moment, timeutil.now())
+
+
+def _file(filing: services.Filing, *, actor: Any = None, at: dt.datetime) -> Matter:
+    return services.matter_file(
+        filing=filing, token=services.new_submission_token(), actor=actor, now=at
+    ).matter
+
+
+def _evidence(name: str) -> list[tuple[str, Any]]:
+    return [(Purpose.EVIDENCE, upload(name, pdf_bytes(name)))]
+
+
+def load_demo_complaints(*, stdout: Any = None) -> int:
+    """Add the demo complaints and tip-offs; returns how many were filed (0 when some exist)."""
+    if Matter.objects.exists():
+        if stdout is not None:
+            stdout.write(_("Demo complaints: already there.") + "\n")
+        return 0
+    clerk, section_head = _user("office_clerk"), _user("section_head")
+    if clerk is None or section_head is None:
+        if stdout is not None:
+            stdout.write(_("Demo complaints: the demo accounts are missing; skipped.") + "\n")
+        return 0
+    housing = _project("housing_municipal")
+    transport = _project("transport")
+    water = _project("water")
+    filed: list[Matter] = []
+    try:
+        filed += _load(clerk, section_head, housing, transport, water)
+    except DomainError as exc:  # e.g. the holiday schedule of the coming year is missing
+        if stdout is not None:
+            stdout.write(_("Demo complaints: stopped: %(error)s") % {"error": exc.message} + "\n")
+    if stdout is not None:
+        stdout.write(
+            _("Demo complaints and tip-offs: %(n)s filed (%(numbers)s).")
+            % {"n": len(filed), "numbers": "、".join(m.number for m in filed)}
+            + "\n"
+        )
+    return len(filed)
+
+
+def _text(project: Project | None, fallback: str) -> dict[str, Any]:
+    if project is not None:
+        return {"project": project}
+    return {"project_text": fallback}
+
+
+def _load(
+    clerk: User,
+    section_head: User,
+    housing: Project | None,
+    transport: Project | None,
+    water: Project | None,
+) -> list[Matter]:
+    out: list[Matter] = []
+    today = timeutil.china_date()
+
+    # 1. A losing bidder against the evaluation result, filed this morning: waits for the clerk.
+    out.append(
+        _file(
+            services.Filing(
+                kind=Kind.COMPLAINT,
+                subject=Subject.EVALUATION_RESULT,
+                filer_kind=FilerKind.ENTITY,
+                filer_role=FilerRole.BIDDER,
+                identity=BIDDER,
+                respondent_name="黄冈市黄州区交通投资有限公司",
+                respondent_address="湖北省黄冈市黄州区西湖一路12号",
+                respondent_contact="0713-8350012",
+                industry="transport",
+                knew_on=today - dt.timedelta(days=3),
+                objection_on=today - dt.timedelta(days=3),
+                objection_reply_on=today - dt.timedelta(days=1),
+                facts=(
+                    "第一中标候选人投标文件中载明的类似工程业绩，其竣工验收日期晚于招标文件要求的"
+                    "业绩时间范围，评标委员会仍予认定并加分。我公司在公示期内提出异议，招标人答复"
+                    "“评审结论维持不变”。"
+                ),
+                grounds="招标投标法实施条例 第四十九条、第五十四条",
+                requests="请求责令招标人组织原评标委员会复核，取消第一中标候选人的业绩加分。",
+                declaration=True,
+                files=[
+                    *_evidence("评标结果公示截图.pdf"),
+                    (Purpose.OBJECTION, upload("异议书及答复.pdf", pdf_bytes("objection"))),
+                    (Purpose.SIGNED_LETTER, upload("投诉书（盖章）.pdf", pdf_bytes("signed"))),
+                ],
+                **_text(transport, "黄州区农村公路安全生命防护工程（二标段）"),
+            ),
+            at=_back(0, 9, 12),
+        )
+    )
+
+    # 2. The same bidder files the same matter again an hour later: linked, not counted twice.
+    out.append(
+        _file(
+            services.Filing(
+                kind=Kind.COMPLAINT,
+                subject=Subject.EVALUATION_RESULT,
+                filer_kind=FilerKind.ENTITY,
+                filer_role=FilerRole.BIDDER,
+                identity=BIDDER,
+                respondent_name="黄冈市黄州区交通投资有限公司",
+                industry="transport",
+                facts="补充：第一中标候选人项目经理同时在另一在建项目任职。",
+                declaration=True,
+                files=_evidence("项目经理在建证明.pdf"),
+                **_text(transport, "黄州区农村公路安全生命防护工程（二标段）"),
+            ),
+            at=_back(0, 10, 5),
+        )
+    )
+
+    # 3. A complaint filed two working days ago, still not decided: overdue on the plan's
+    #    1 working day, and raised to the office head by the sweeper.
+    overdue = _file(
+        services.Filing(
+            kind=Kind.COMPLAINT,
+            subject=Subject.TENDER_DOCUMENTS,
+            filer_kind=FilerKind.ENTITY,
+            filer_role=FilerRole.APPLICANT,
+            identity=OTHER_BIDDER,
+            respondent_name="黄冈市黄州区城市建设投资有限公司",
+            respondent_address="湖北省黄冈市黄州区西湖二路8号",
+            industry="housing_municipal",
+            knew_on=_back(4, 9).date(),
+            objection_on=_back(4, 9).date(),
+            objection_reply_on=_back(3, 9).date(),
+            facts=(
+                "招标文件要求投标人具有“黄冈市范围内”同类工程业绩方可得分，以特定行政区域业绩作为"
+                "加分条件，限制、排斥潜在投标人。"
+            ),
+            grounds="招标投标法实施条例 第三十二条第（三）项",
+            requests="请求责令招标人修改招标文件并顺延投标截止时间。",
+            declaration=True,
+            files=[
+                *_evidence("招标文件第三章节选.pdf"),
+                (Purpose.OBJECTION, upload("异议回复.pdf", pdf_bytes("reply"))),
+                (Purpose.SIGNED_LETTER, upload("投诉书.pdf", pdf_bytes("letter"))),
+            ],
+            **_text(housing, "黄州区东湖片区老旧小区改造工程"),
+        ),
+        at=_back(2, 15, 40),
+    )
+    out.append(overdue)
+    services.deadlines_sweep()
+
+    # 4. Accepted yesterday: the 30 working days of 条例 第六十一条 run from acceptance.
+    accepted = _file(
+        services.Filing(
+            kind=Kind.COMPLAINT,
+            subject=Subject.OPENING,
+            filer_kind=FilerKind.ENTITY,
+            filer_role=FilerRole.BIDDER,
+            identity=OTHER_BIDDER,
+            respondent_name="黄冈市黄州区水务投资有限公司",
+            respondent_address="湖北省黄冈市黄州区江北路3号",
+            industry="water",
+            knew_on=_back(2, 9).date(),
+            objection_on=_back(2, 9).date(),
+            objection_reply_on=_back(2, 9).date(),
+            facts="开标时未当众检查投标文件密封情况，唱标价格与投标函不一致，当场提出异议未获答复。",
+            requests="请求查明开标程序违法事实并依法处理。",
+            declaration=True,
+            files=[
+                *_evidence("开标记录.pdf"),
+                (Purpose.OBJECTION, upload("开标现场异议记录.pdf", pdf_bytes("opening"))),
+                (Purpose.SIGNED_LETTER, upload("投诉书.pdf", pdf_bytes("letter2"))),
+            ],
+            **_text(water, "黄州区长河泵站更新改造工程"),
+        ),
+        at=_back(1, 9, 30),
+    )
+    services.matter_accept(
+        matter=accepted, actor=clerk, note="材料齐全，依法受理。", now=_back(1, 14, 0)
+    )
+    out.append(accepted)
+
+    # 5. A person's complaint without evidence or ID: asked to supplement (补正), clock stopped.
+    supplement = _file(
+        services.Filing(
+            kind=Kind.COMPLAINT,
+            subject=Subject.PROCEDURE,
+            filer_kind=FilerKind.PERSON,
+            filer_role=FilerRole.INTERESTED,
+            identity=PERSON,
+            respondent_name="黄冈市黄州区堵城镇人民政府",
+            industry="agriculture",
+            facts="村里的高标准农田项目没有公开招标就开工了。",
+            project_text="黄州区堵城镇高标准农田建设项目",
+        ),
+        at=_back(1, 10, 15),
+    )
+    services.matter_request_supplement(
+        matter=supplement,
+        actor=clerk,
+        items=[
+            "知道或者应当知道投诉事项的日期",
+            "有效线索和相关证明材料",
+            "投诉人签字及有效身份证明复印件",
+        ],
+        note="电话告知投诉人在线补正。",
+        now=_back(1, 11, 0),
+    )
+    out.append(supplement)
+
+    # 6. Out of time and without a prior objection: non-acceptance approved and notified.
+    late = _file(
+        services.Filing(
+            kind=Kind.COMPLAINT,
+            subject=Subject.EVALUATION_RESULT,
+            filer_kind=FilerKind.ENTITY,
+            filer_role=FilerRole.BIDDER,
+            identity=BIDDER,
+            respondent_name="黄冈市黄州区第一中学",
+            industry="housing_municipal",
+            knew_on=today - dt.timedelta(days=40),
+            facts="对教学楼建设工程评标结果有异议，认为评分不公。",
+            requests="请求重新评标。",
+            declaration=True,
+            files=[(Purpose.SIGNED_LETTER, upload("投诉书.pdf", pdf_bytes("late")))],
+            project_text="黄州区第一中学教学楼建设工程",
+        ),
+        at=_back(1, 16, 20),
+    )
+    request = services.matter_propose_rejection(
+        matter=late,
+        actor=clerk,
+        ground=RejectionGround.OUT_OF_TIME,
+        reasoning="投诉人知道评标结果已逾10日，且未先向招标人提出异议。",
+        now=_back(0, 8, 40),
+    )
+    approval_decide(request=request, actor=section_head, decision="approve", opinion="同意。")
+    services.matter_finalize_rejection(matter=late, actor=clerk, now=_back(0, 9, 0))
+    out.append(late)
+
+    # 7. An anonymous tip-off about collusion (3 days to decide, working days by default).
+    out.append(
+        _file(
+            services.Filing(
+                kind=Kind.TIP_OFF,
+                subject=Subject.COLLUSION,
+                filer_kind=FilerKind.ANONYMOUS,
+                respondent_name="黄冈市鸿达建设工程有限公司等三家投标人",
+                industry="housing_municipal",
+                facts=(
+                    "三家投标人的投标文件由同一人编制，电子投标文件的创建机器码一致，投标保证金"
+                    "由同一账户转出，报价呈等差排列。"
+                ),
+                files=_evidence("线索说明.pdf"),
+                **_text(housing, "黄州区安置房建设项目（一期）"),
+            ),
+            at=_back(0, 8, 5),
+        )
+    )
+
+    # 8. A named tip-off on 转包, received by letter and entered by the clerk.
+    out.append(
+        _file(
+            services.Filing(
+                kind=Kind.TIP_OFF,
+                subject=Subject.PERFORMANCE,
+                channel=Channel.LETTER,
+                received_at=_back(1, 9, 0),
+                filer_kind=FilerKind.PERSON,
+                identity=Identity(name="王建华", phone="13907131234"),
+                respondent_name="湖北永固市政工程有限公司",
+                industry="housing_municipal",
+                facts="中标单位将主体结构整体交给挂靠队伍施工，项目经理从未到岗，农民工工资拖欠两个月。",
+                files=[(Purpose.EVIDENCE, upload("现场照片.png", png_bytes()))],
+                project_text="黄州区雨污分流改造工程",
+            ),
+            actor=clerk,
+            at=_back(0, 9, 20),
+        )
+    )
+
+    # 9. A matter assigned by the city (交办件), with the date the city wants an answer by.
+    out.append(
+        _file(
+            services.Filing(
+                kind=Kind.TIP_OFF,
+                subject=Subject.FRAUD,
+                channel=Channel.ASSIGNED,
+                received_at=_back(0, 8, 30),
+                assigned_source="黄冈市公共资源交易监督管理局",
+                assigned_ref="黄公管交〔2026〕17号",
+                assigned_due=calendar.add_workdays(today, 10),
+                filer_kind=FilerKind.ANONYMOUS,
+                respondent_name="黄冈市正信工程项目管理有限公司",
+                industry="water",
+                facts="反映招标代理机构为特定投标人量身定制资格条件，并提供虚假的专家抽取记录。",
+                project_text="黄州区灌区续建配套与节水改造项目",
+            ),
+            actor=clerk,
+            at=_back(0, 9, 45),
+        )
+    )
+
+    # 10. Government procurement: the supplier never questioned the purchaser first (财政).
+    out.append(
+        _file(
+            services.Filing(
+                kind=Kind.COMPLAINT,
+                subject=Subject.OTHER,
+                filer_kind=FilerKind.ENTITY,
+                filer_role=FilerRole.BIDDER,
+                identity=SUPPLIER,
+                respondent_name="黄冈市黄州区教育局",
+                respondent_address="湖北省黄冈市黄州区明珠大道20号",
+                industry="government_procurement",
+                knew_on=today - dt.timedelta(days=2),
+                facts="采购需求中的技术参数指向单一品牌，中标产品与采购需求不符。",
+                requests="请求责令重新开展采购活动。",
+                declaration=True,
+                files=[
+                    *_evidence("采购需求.pdf"),
+                    (Purpose.SIGNED_LETTER, upload("投诉书.pdf", pdf_bytes("gp"))),
+                ],
+                project_text="黄州区中小学多媒体教学设备采购项目",
+            ),
+            at=_back(0, 10, 40),
+        )
+    )
+    return out
