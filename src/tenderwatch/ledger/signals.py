@@ -7,7 +7,8 @@ rolled-back write sends nothing.
 
 - `project_changed(project_id, kinds)`: one project's ledger state changed through a service
   (feed API, web form). `kinds` names the records touched ("project", "event", "bid",
-  "opening", "committee", "evaluation", "award", "contract").
+  "opening", "committee", "evaluation", "award", "contract"). Several writes to one project in
+  one transaction (a feed call carrying a whole bundle) send it once, with all their kinds.
 - `projects_imported(project_ids)`: a bulk import (file or generator) stored or changed these
   projects; listeners should batch their work rather than handle them one by one.
 """
@@ -23,11 +24,39 @@ project_changed = Signal()
 projects_imported = Signal()
 
 
+class _Changed:
+    """The on_commit callback of one project: the kinds noted for it until the commit."""
+
+    def __init__(self, project_id: int) -> None:
+        self.project_id = project_id
+        self.kinds: set[str] = set()
+        self.sent = False
+
+    def __call__(self) -> None:
+        self.sent = True
+        project_changed.send(sender=None, project_id=self.project_id, kinds=frozenset(self.kinds))
+
+
 def notify_changed(project_id: int, *kinds: str) -> None:
-    """Send `project_changed` for this project when the current transaction commits."""
-    transaction.on_commit(
-        lambda: project_changed.send(sender=None, project_id=project_id, kinds=frozenset(kinds))
-    )
+    """Send `project_changed` for this project when the current transaction commits.
+
+    A callback already queued for the project takes the new kinds. The queue is the
+    connection's own (`run_on_commit`: Django drops a rolled-back savepoint's callbacks from it
+    and empties it on rollback), so nothing outlives the transaction it was noted in.
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        for _savepoints, callback, *_robust in connection.run_on_commit:
+            if (
+                isinstance(callback, _Changed)
+                and callback.project_id == project_id
+                and not callback.sent  # (tests run queued callbacks without dequeuing them)
+            ):
+                callback.kinds.update(kinds)
+                return
+    changed = _Changed(project_id)
+    changed.kinds.update(kinds)
+    transaction.on_commit(changed)
 
 
 def notify_imported(project_ids: Iterable[int]) -> None:
