@@ -57,9 +57,13 @@ messages: $(VENV)/.dev-installed
 # into a fresh SQLite database; bids per second and peak memory beside plain json.loads.
 # Rules benchmark: every statutory rule over a generated province, lots per second beside a
 # per-project loop (RULES_BENCH_ARGS="--lots 20000" for a quick run).
+# Collusion screens: a national set (1,000,000 lots) as Parquet, beside a bare scan + group-by
+# and a pandas/scipy baseline (SCREENS_BENCH_ARGS="--lots 100000" for a quick run).
 bench: $(VENV)/.base-installed
 	$(BIN)/python benchmarks/import_ocds.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/screen_rules.py $(RULES_BENCH_ARGS)
+	$(PIP) install -e '.[bench]'  # pandas, scipy: the baseline
+	$(BIN)/python benchmarks/screens.py $(SCREENS_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -47,6 +47,11 @@ def unregister(name: str) -> None:
     _providers.pop(name, None)
 
 
+def names() -> list[str]:
+    """The providers registered, in the order they render."""
+    return [name for name, _ in sorted(_providers.items(), key=lambda item: item[1][0])]
+
+
 @dataclass
 class Placed:
     """The panels of one page, by place."""

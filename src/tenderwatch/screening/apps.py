@@ -12,9 +12,11 @@ class ScreeningConfig(AppConfig):
 
     def ready(self) -> None:
         from tenderwatch.screening import permissions, receivers, services, ui, views  # noqa: F401
+        from tenderwatch.screening.collusion import panels as collusion_panels
         from tenderwatch.workdays.deadlines import register_recompute
 
         receivers.connect()
         register_recompute(services.recompute_deadlines, name="screening.warnings")
         views.register_nav()
         ui.register()
+        collusion_panels.register_panels()

@@ -4,8 +4,13 @@
   receivers run the rules timed "event" for that project at once and raise or merge its
   warnings before the feed call has answered (issue 5: the page shows the warning within a
   second). Setting TW_SCREEN_ON_CHANGE = False (default True) turns this off, e.g. for bulk tests.
-- After a bulk import (`ledger.signals.projects_imported`), the same rules run in batches.
-- `tenderwatch screen run --since … [--until …] [--rule …]` runs them over a period.
+- The collusion screens (`screening.collusion`: 第四十条 evidence, the distribution screens,
+  cardinal-rs's flags) run on the project's lots when bids or procedure events arrive, and
+  their findings become warnings of origin "screen" (TW_SCREEN_COLLUSION_ON_CHANGE, default
+  True, turns only this part off).
+- After a bulk import (`ledger.signals.projects_imported`), rules and screens run in batches.
+- `tenderwatch screen run --since … [--until …] [--rule …] [--only rules|screens]` runs them over
+  a period, the screens as one columnar batch.
 - The sweeper (`tenderwatch screen sweep`) runs the rules timed "sweep" — those whose time
   passes, such as a contract not signed 30 days after the award notice — and escalates overdue
   warnings.
@@ -39,6 +44,14 @@ CHUNK = 500
 
 def screen_on_change() -> bool:
     return bool(getattr(settings, "TW_SCREEN_ON_CHANGE", True))
+
+
+def collusion_on_change() -> bool:
+    return screen_on_change() and bool(getattr(settings, "TW_SCREEN_COLLUSION_ON_CHANGE", True))
+
+
+# A project change of these kinds can change what the collusion screens see.
+COLLUSION_KINDS = frozenset({"bid", "opening", "event", "award"})
 
 
 @dataclass
@@ -114,6 +127,47 @@ def screen_projects(
             report.raised.add(services.warnings_raise(findings=findings, origin=Origin.RULE))
             if progress is not None:
                 progress(len(part))
+    return report
+
+
+def screen_collusion(
+    project_ids: Iterable[int], *, progress: Callable[[int], object] | None = None
+) -> ScreenReport:
+    """Run the collusion screens on the lots of these projects (each with its market, tenderer
+    and bidders as context) and raise their findings as warnings of origin "screen"."""
+    from tenderwatch.screening.collusion import api
+
+    lot_ids = api.lots_with_bids(project_ids)
+    report = ScreenReport(rules=["collusion"])
+    if not lot_ids:
+        return report
+    with translation.override(settings.LANGUAGE_CODE):
+        for part in _chunks(lot_ids, api.Params().chunk):
+            findings = api.screen_lots(part)
+            report.findings += len(findings)
+            report.raised.add(services.warnings_raise(findings=findings, origin=Origin.SCREEN))
+            if progress is not None:
+                progress(len(part))
+    report.projects = len(set(project_ids))
+    return report
+
+
+def screen_collusion_period(
+    since: dt.date,
+    until: dt.date | None = None,
+    *,
+    progress: Callable[[int], object] | None = None,
+) -> ScreenReport:
+    """The collusion screens over the lots of the projects registered in [since, until], as one
+    columnar batch (the fences from the batch, the history before `since` as context)."""
+    from tenderwatch.screening.collusion import api
+
+    report = ScreenReport(rules=["collusion"])
+    with translation.override(settings.LANGUAGE_CODE):
+        result = api.run_period(since, until, progress=progress)
+        report.projects = result.targets.lots.select("project").n_unique()
+        report.findings = len(result.findings)
+        report.raised.add(services.warnings_raise(findings=result.findings, origin=Origin.SCREEN))
     return report
 
 

@@ -26,17 +26,32 @@ def on_project_changed(
         engine.screen_projects([project_id])
     except Exception:
         log.exception("screening project %s after a change (%s) failed", project_id, kinds)
+    if not engine.collusion_on_change() or not engine.COLLUSION_KINDS.intersection(kinds):
+        return
+    try:
+        engine.screen_collusion([project_id])
+    except Exception:
+        log.exception("collusion screens of project %s after a change failed", project_id)
 
 
 def on_projects_imported(sender: Any, project_ids: Iterable[int], **kwargs: Any) -> None:
     if not engine.screen_on_change():
         return
+    ids = list(project_ids)
     try:
-        report = engine.screen_projects(list(project_ids))
+        report = engine.screen_projects(ids)
     except Exception:
-        log.exception("screening %s imported projects failed", len(list(project_ids)))
+        log.exception("screening %s imported projects failed", len(ids))
+    else:
+        log.info("screened imported projects: %s", report.summary())
+    if not engine.collusion_on_change():
         return
-    log.info("screened imported projects: %s", report.summary())
+    try:
+        report = engine.screen_collusion(ids)
+    except Exception:
+        log.exception("collusion screens of %s imported projects failed", len(ids))
+        return
+    log.info("collusion screens of imported projects: %s", report.summary())
 
 
 def connect() -> None:

@@ -1,8 +1,9 @@
-"""tenderwatch screen — the statutory rules from the command line.
+"""tenderwatch screen — the statutory rules and the collusion screens from the command line.
 
-tenderwatch screen run --since 2026-01-01 [--until 2026-03-31] [--rule TD-06]
+tenderwatch screen run --since 2026-01-01 [--until 2026-03-31] [--rule TD-06] [--only rules|screens]
     run the rules timed "event" (or only --rule) over the projects registered in the period,
-    with a progress bar, and raise or merge their warnings
+    then the collusion screens over their lots as one columnar batch, with progress bars, and
+    raise or merge their warnings
 tenderwatch screen rules --list
     print the catalogue: each rule, its legal basis, its parameters in force, on or off
 tenderwatch screen sweep [--loop --interval 600]
@@ -43,6 +44,11 @@ class Command(BaseCommand):
         run.add_argument("--until", help="last registration date, YYYY-MM-DD (default: today)")
         run.add_argument("--rule", help="only this rule (by id), whatever its timing")
         run.add_argument("--chunk", type=int, default=engine.CHUNK, help="projects per batch")
+        run.add_argument(
+            "--only",
+            choices=("rules", "screens"),
+            help="only the statutory rules, or only the collusion screens (default: both)",
+        )
         run.add_argument("--no-progress", action="store_true", help="no progress bar")
         rules = sub.add_parser("rules", help="the rule catalogue")
         rules.add_argument("--list", action="store_true", required=True, help="print it")
@@ -70,15 +76,23 @@ class Command(BaseCommand):
             )
             self.stdout.write(report.summary())
             return
-        ids = engine.projects_in_period(since, until)
-        bar = tqdm(
-            total=len(ids),
-            unit=_("projects"),
-            desc=_("screening"),
+        if options.get("only") != "screens":
+            self._run_rules(since, until, options)
+        if options.get("only") != "rules" and not options.get("rule"):
+            self._run_screens(since, until, options)
+
+    def _bar(self, total: int | None, unit: str, desc: str, options: dict[str, Any]) -> tqdm:
+        return tqdm(
+            total=total,
+            unit=unit,
+            desc=desc,
             disable=options["no_progress"],
             file=getattr(self.stderr, "_out", sys.stderr),
         )
-        with bar:
+
+    def _run_rules(self, since: dt.date, until: dt.date | None, options: dict[str, Any]) -> None:
+        ids = engine.projects_in_period(since, until)
+        with self._bar(len(ids), _("projects"), _("statutory rules"), options) as bar:
             report = engine.screen_projects(
                 ids,
                 timing=catalogue.EVENT,
@@ -87,6 +101,11 @@ class Command(BaseCommand):
                 progress=bar.update,
             )
         self.stdout.write(report.summary())
+
+    def _run_screens(self, since: dt.date, until: dt.date | None, options: dict[str, Any]) -> None:
+        with self._bar(None, _("lots"), _("collusion screens"), options) as bar:
+            report = engine.screen_collusion_period(since, until, progress=bar.update)
+        self.stdout.write(_("Collusion screens: %(summary)s") % {"summary": report.summary()})
 
     def _rules(self, options: dict[str, Any]) -> None:
         rules = catalogue.rules_in_force(enabled_only=False)
