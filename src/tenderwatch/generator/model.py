@@ -69,6 +69,7 @@ from tenderwatch.generator.violations import (
     yuan,
 )
 from tenderwatch.generator.workcal import WorkCalendar
+from tenderwatch.screening.rules.must import subject_stem
 
 SOURCE = "generator"
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -328,6 +329,8 @@ class Generator:
         self.rates = {code: rate(code, rate_scale) for code in RULES}
         self.stats = Stats()
         self.notes: list[str] = []
+        # The subjects of the works each tenderer has named (see `_own_works_name`).
+        self._works_stems: dict[str, set[str]] = {}
 
         start_day = start.toordinal()
         try:
@@ -628,6 +631,8 @@ class Generator:
                 i += len(group)
                 continue
             name = self._name(template, category, industry, region, day, tenderer)
+            if category == "works":
+                name = self._own_works_name(name, template, industry, region, day, tenderer)
             project = self._project(i, day, industry, category, trade, region, tenderer, name)
             yield self._finish(project)
             i += 1
@@ -704,8 +709,11 @@ class Generator:
         else:
             project.method = self._method(industry, category, estimate, project.must_tender)
         if project.approval_no:
+            # The approval fixes the method the project is tendered by (an invited tender of a
+            # must-tender project is lawful only when approved so, 实施条例 第八条); a project
+            # not tendered against the law was approved for open tender.
             project.approved_method = (
-                "open" if project.must_tender or project.method in TENDER else project.method
+                project.method if project.method in TENDER or not project.must_tender else "open"
             )
         big = estimate >= (800 * WAN if category == "works" else 300 * WAN)
         n_lots = 1
@@ -726,6 +734,31 @@ class Generator:
         self._project_labels(project, not_tendered=not_tendered)
         return project
 
+    def _own_works_name(
+        self, name: str, template: str, industry: str, region: Region, day: int, buyer: Party
+    ) -> str:
+        """A works name whose subject the tenderer has not used before. Two works of one
+        tenderer on the same subject, both below the threshold and not tendered, are what
+        16号令 第五条第二款 calls a split: only the labelled splits may look like one. The
+        subject is the name's stem as the split rule reads it (phase and lot markers dropped)."""
+        used = self._works_stems.setdefault(buyer.uscc, set())
+        for _retry in range(8):
+            if subject_stem(name) not in used:
+                break
+            name = self._name(template, "works", industry, region, day, buyer)
+        else:
+            base = name
+            name = next(
+                candidate
+                for candidate in itertools.chain(
+                    (base + extra for extra in vocab.WORKS_NAME_EXTRAS),
+                    (f"{base}（第{k}项）" for k in itertools.count(2)),
+                )
+                if subject_stem(candidate) not in used
+            )
+        used.add(subject_stem(name))
+        return name
+
     def _split_group(
         self, index: int, industry: str, trade: str, region: Region, tenderer: Party
     ) -> list[GProject]:
@@ -742,6 +775,7 @@ class Generator:
         ] or [self._template(industry, "works", split=True)]
         template = options[rng.randrange(len(options))][0]
         base_name = self._name(template, "works", industry, region, day, tenderer)
+        base_name = self._own_works_name(base_name, template, industry, region, day, tenderer)
         for j in range(size):
             if j:
                 day = min(self.calendar.on_or_after(day + rng.randint(3, 15)), self.end_day)
@@ -1325,7 +1359,9 @@ class Generator:
 
         # 招标投标法 第四十六条: the contract within 30 days of the award notice.
         if must and self._draw("late_contract"):
-            contract_day = cal.pick(rng, award_day + 31, award_day + 75)
+            # Late even after the last day rolls past a holiday (民法典 第二百零三条).
+            late_from = cal.on_or_after(award_day + 30) + 1
+            contract_day = cal.pick(rng, late_from, late_from + 44)
             assert contract_day is not None
             out.append(
                 (
@@ -1351,7 +1387,8 @@ class Generator:
         # 招标投标法 第四十七条: a written report to the supervisor within 15 days.
         if project.tendered:
             if must and self._draw("late_written_report"):
-                report_to = cal.pick(rng, award_day + 16, award_day + 45)
+                late_from = cal.on_or_after(award_day + 15) + 1
+                report_to = cal.pick(rng, late_from, late_from + 29)
                 assert report_to is not None
                 out.append(
                     (

@@ -324,6 +324,8 @@ WORKS_NAMES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
 SERVICE_SUFFIXES = (
     "监理服务", "勘察设计", "全过程造价咨询服务", "施工图设计", "工程检测服务", "项目管理服务",
 )  # fmt: skip
+# What tells two works of one tenderer apart when their names would otherwise repeat.
+WORKS_NAME_EXTRAS = ("配套工程", "附属工程", "提升改造工程", "续建工程", "维修工程")
 GOODS_SUFFIXES = ("设备采购及安装", "材料采购", "智能化设备采购", "机电设备采购")
 SCHOOLS_BUY = ("教育局", "中学", "小学")
 HEALTH_BUY = ("卫生健康局", "人民医院")

@@ -18,7 +18,7 @@ import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tenderwatch.core.timeutil import CHINA
@@ -168,10 +168,10 @@ def new_uscc(
             return code
 
 
-def _money(value: Decimal | float, step: str = "0.01") -> Decimal:
+def _money(value: Decimal | float, step: str = "0.01", rounding: str = ROUND_HALF_UP) -> Decimal:
     """`value` rounded to a multiple of `step` ("0.01" for cents, "1000" for thousands)."""
     unit = Decimal(step)
-    whole = (Decimal(str(value)) / unit).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    whole = (Decimal(str(value)) / unit).quantize(Decimal(1), rounding=rounding)
     return (whole * unit).quantize(CENT)
 
 
@@ -395,7 +395,10 @@ def build_project(
             estimated_amount=lot_estimate,
             ceiling_price=_money(lot_estimate * Decimal(str(r.uniform(0.95, 0.99))), "1"),
             # 实施条例 第二十六条: at most 2% of the estimate; works at most 80万 (30号令 Art. 37).
-            bid_security=min(_money(lot_estimate * Decimal("0.02"), "1000"), Decimal("800000")),
+            # At most 2% of the estimate (实施条例 第二十六条): rounded down to the thousand.
+            bid_security=min(
+                _money(lot_estimate * Decimal("0.02"), "1000", ROUND_DOWN), Decimal("800000")
+            ),
             qualification_requirements=[
                 {
                     "type": QUALIFICATION_BY_INDUSTRY.get(industry, ("建筑工程施工总承包",))[0],

@@ -1,17 +1,16 @@
 """The generator's labels against the rules' findings: which rule finds which injected violation,
-the model documents the generated tender documents follow, and the known places where the
-generator's labels and the law part ways (each one checked precisely, never waved through)."""
+and the model documents the generated tender documents follow. No finding is excused: a clean
+generated project keeps to the law (approvals that fix the method it is tendered by, late steps
+late even after 民法典 第二百零三条 rolls a deadline past a holiday, split names of their own)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tenderwatch.screening.findings import Finding
-from tenderwatch.screening.rules.days import DayTable
 from tenderwatch.screening.rules.generated import MODEL_DOCUMENTS
 from tenderwatch.screening.rules.state import ProjectState
 
@@ -40,7 +39,6 @@ MODELS = MODEL_DOCUMENTS
 class Outcome:
     missed: list[Any] = field(default_factory=list)  # labels no rule found
     unexplained: list[tuple[str, str, str]] = field(default_factory=list)  # (rule, project, why)
-    known: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # reason → count
     found: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # code → found
 
 
@@ -48,10 +46,9 @@ def compare(
     labels: Sequence[Any],
     findings: Iterable[Finding],
     states: Sequence[ProjectState],
-    calendar: DayTable,
 ) -> Outcome:
     """Every procedural label found by its rule; every finding explained by a label of its lot
-    (or project) — save the known places where the labels and the law part ways."""
+    (or project)."""
     by_id = {s.project_id: s for s in states}
     lot_ext = {lot.id: lot.external_id for s in states for lot in s.lots}
     fired: dict[tuple[str, str | None], set[str]] = defaultdict(set)
@@ -60,13 +57,10 @@ def compare(
         s = by_id[f.project_id]
         fired[(s.project.external_id, lot_ext.get(f.lot_id) if f.lot_id else None)].add(f.rule_id)
     allowed: dict[tuple[str, str], set[str]] = defaultdict(set)
-    split_projects: set[str] = set()
     for label in labels:
         key = (label["project_external_id"], label["lot_external_id"])
         allowed[key] |= CODE_RULES.get(label["code"], frozenset())
         allowed[key] |= ALSO.get(label["code"], frozenset())
-        if label["code"] == "split_to_avoid_tendering":
-            split_projects.add(label["project_external_id"])
 
     out = Outcome()
     for label in labels:
@@ -77,8 +71,6 @@ def compare(
         got = fired.get((project, lot), set()) | fired.get((project, None), set())
         if got & want:
             out.found[label["code"]] += 1
-        elif _lawful_after_roll_forward(label, calendar):
-            out.known["late label within the rolled-forward limit (民法典 第二百零三条)"] += 1
         else:
             out.missed.append(label)
 
@@ -88,33 +80,5 @@ def compare(
         lots = [lot_ext[f.lot_id]] if f.lot_id else [lot.external_id for lot in s.lots]
         if any(f.rule_id in allowed.get((project, lot), set()) for lot in lots):
             continue
-        if (
-            f.rule_id == "MUST-09"
-            and s.project.method == "invited"
-            and s.project.approved_method == "open"
-        ):
-            out.known["invited tender where the approval fixed open tender (generator)"] += 1
-            continue
-        if f.rule_id == "MUST-05" and any(p in split_projects for p in _group_externals(f, by_id)):
-            out.known["a clean project of the same name joins a labelled split (generator)"] += 1
-            continue
         out.unexplained.append((f.rule_id, project, f.explanation))
     return out
-
-
-def _group_externals(finding: Finding, by_id: dict[int, ProjectState]) -> list[str]:
-    return [by_id[i].project.external_id for i in finding.data.get("group", []) if i in by_id]
-
-
-def _lawful_after_roll_forward(label: Any, calendar: DayTable) -> bool:
-    """A late_contract / late_written_report label whose step came after day 30 (15) but on or
-    before the last day rolled forward under 民法典 第二百零三条: lawful, so no finding."""
-    evidence = label["evidence"]
-    if label["code"] == "late_contract":
-        start, done, days = evidence["award_notice"], evidence["contract_signed"], 30
-    elif label["code"] == "late_written_report":
-        start, done, days = evidence["award_notice"], evidence["written_report"], 15
-    else:
-        return False
-    due = calendar.deadline(dt.date.fromisoformat(start), days)
-    return due.rolled is True and dt.date.fromisoformat(done) <= due.day

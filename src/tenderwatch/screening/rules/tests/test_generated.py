@@ -74,13 +74,11 @@ def test_every_injected_violation_is_found_and_clean_lots_stay_clean(
 
     table = DayTable.from_workdays()
     assert table is not None
-    outcome = compare(labels, findings, states, table)
+    outcome = compare(labels, findings, states)
     assert outcome.missed == []
     assert outcome.unexplained == []
     # Every procedural code occurs at these rates, so each rule is exercised here.
     assert set(outcome.found) == set(CODE_RULES), set(CODE_RULES) - set(outcome.found)
-    # The known departures stay rare (they are listed in the report for the generator's owner).
-    assert sum(outcome.known.values()) <= len(findings) // 5, dict(outcome.known)
 
     # The same run in memory gives the same findings (the benchmark's states are faithful).
     generator = Generator(
