@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "tenderwatch.org",
     "tenderwatch.workdays",
     "tenderwatch.approvals",
+    "tenderwatch.notifications",
+    "tenderwatch.letters",
     "tenderwatch.ledger",
     "tenderwatch.screening",
     "tenderwatch.complaints",
