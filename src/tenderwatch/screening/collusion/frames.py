@@ -135,7 +135,9 @@ def _epoch(column: str) -> str:
     """SQL for a datetime column as integer seconds since the epoch (UTC)."""
     if _vendor() == "postgresql":
         return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
-    return f"CAST(strftime('%s', {column}) AS INTEGER)"
+    # '%%s': the queries always pass parameters, so Django's SQLite backend turns "%s" into "?"
+    # and "%%" into "%" — a bare '%s' here would become the text '?' (every time 0).
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
 
 
 def _real(column: str) -> str:
