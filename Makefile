@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint format typecheck lock messages bench clean
+.PHONY: demo test lint format typecheck lock messages bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "tenderwatch needs Python 3.11 or newer"'
@@ -64,6 +64,12 @@ bench: $(VENV)/.base-installed
 	$(BIN)/python benchmarks/screen_rules.py $(RULES_BENCH_ARGS)
 	$(PIP) install -e '.[bench]'  # pandas, scipy: the baseline
 	$(BIN)/python benchmarks/screens.py $(SCREENS_BENCH_ARGS)
+
+# Load test (docs/loadtest.md): 1,000 filings from 50 clients while staff read pages, then the
+# database is checked (PostgreSQL tw_loadtest on 127.0.0.1; LOADTEST_ARGS="--sqlite" for SQLite).
+loadtest: $(VENV)/.base-installed
+	$(PIP) install -e '.[load]'
+	$(BIN)/python loadtest/run.py $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -219,9 +219,32 @@ TW_COMPLAINTS_CONCLUSION_FROM = env("TW_COMPLAINTS_CONCLUSION_FROM", "receipt")
 TW_COMPLAINTS_SUPPLEMENT_WORKDAYS = env_int("TW_COMPLAINTS_SUPPLEMENT_WORKDAYS", 5)
 TW_COMPLAINTS_MAX_FILE_MB = env_int("TW_COMPLAINTS_MAX_FILE_MB", 20)
 TW_COMPLAINTS_MAX_FILES = env_int("TW_COMPLAINTS_MAX_FILES", 10)
+# Public filings per client address, "N/window" (s, m, h, d; "30/15m"): complaints/ratelimit.py.
+TW_COMPLAINTS_FILING_RATE = env("TW_COMPLAINTS_FILING_RATE", "10/h")
 # Leaders of the office at this approval level or above are "the office head": overdue matters
 # are escalated to them and they alone see a tip-off informant's identity (3: 主要负责人).
 TW_COMPLAINTS_OFFICE_HEAD_LEVEL = env_int("TW_COMPLAINTS_OFFICE_HEAD_LEVEL", 3)
+
+# -- notifications (tenderwatch.notifications, docs/guide/notifications.md) ---------------------
+# E-mail through Django's mail framework: the console in the demo (DEBUG), SMTP otherwise; SMS
+# through the class TW_NOTIFY_SMS_BACKEND names (the console by default).
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # seconds; a dead server must not hang a request
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "tenderwatch@localhost")
+TW_NOTIFY_SMS_BACKEND = env(
+    "TW_NOTIFY_SMS_BACKEND", "tenderwatch.notifications.backends.ConsoleSMSBackend"
+)
+TW_NOTIFY_SITE_URL = env("TW_NOTIFY_SITE_URL", "")  # makes the links in staff e-mail absolute
 
 LOGGING = {
     "version": 1,

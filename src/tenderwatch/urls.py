@@ -11,6 +11,8 @@ urlpatterns = [
     path("ledger/", include("tenderwatch.ledger.urls")),
     path("screening/", include("tenderwatch.screening.urls")),
     path("complaints/", include("tenderwatch.complaints.urls")),
+    path("notifications/", include("tenderwatch.notifications.urls")),
+    path("letters/", include("tenderwatch.letters.urls")),
     path("api/", include("tenderwatch.ledger.api_urls")),
     path("", include("tenderwatch.web.urls")),
 ]

@@ -18,3 +18,8 @@ class ComplaintsConfig(AppConfig):
         # Open matters' deadlines follow a change of the holiday schedule (workdays.deadlines).
         register_recompute(clocks.recompute_for_years, name="complaints.deadlines")
         home.register()
+        # Letter kinds (complaints.letters, contracts.md) and the filer's contact resolver.
+        from tenderwatch.complaints import integrations, panels
+
+        integrations.register()
+        panels.register()

@@ -99,13 +99,33 @@ class Status(models.TextChoices):
     NOT_ACCEPTED = "not_accepted", _("Not accepted (不予受理)")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     LINKED = "linked", _("Linked to an open matter (duplicate)")
+    # -- part 2: after acceptance --------------------------------------------------------------
+    COORDINATION = "coordination", _("Office coordination: who handles it (协调)")
+    INVESTIGATION = "investigation", _("Investigation (调查)")
+    HANDLING = "handling", _("Handling: drafting the decision (处理)")
+    DECISION_PENDING = "decision_pending", _("Decision awaiting approval (审批)")
+    DECIDED = "decided", _("Decision issued, to be served")
+    SERVED = "served", _("Decision served (送达)")
+    TRANSFER_PENDING = "transfer_pending", _("Transferred, waiting for the receipt (转办)")
+    TRANSFERRED = "transferred", _("Transferred; receipt recorded (closed for the office)")
+    ARCHIVED = "archived", _("Archived (归档)")
 
 
+# Accepted and on its way to a served decision: the stages of part 2.
+STAGE_STATUSES = (
+    Status.ACCEPTED,
+    Status.COORDINATION,
+    Status.INVESTIGATION,
+    Status.HANDLING,
+    Status.DECISION_PENDING,
+    Status.DECIDED,
+    Status.TRANSFER_PENDING,
+)
 OPEN_STATUSES = (
     Status.RECEIVED,
     Status.AWAITING_SUPPLEMENT,
     Status.REJECTION_PENDING,
-    Status.ACCEPTED,
+    *STAGE_STATUSES,
 )
 # Waiting for the office's acceptance decision: the intake queue.
 INTAKE_STATUSES = (Status.RECEIVED, Status.AWAITING_SUPPLEMENT, Status.REJECTION_PENDING)
@@ -126,6 +146,14 @@ class RejectionGround(models.TextChoices):
     SUPPLEMENT_MISSING = "supplement_missing", _("Not supplemented in time, or still defective")
     GP_NO_QUESTION = "gp_no_question", _("Government procurement: no prior question (质疑)")
     GP_OUT_OF_TIME = "gp_out_of_time", _("Government procurement: filed after the period")
+
+
+class Routing(models.TextChoices):
+    """Who takes an accepted matter (DESIGN.md, glossary)."""
+
+    SELF = "self", _("Handled by the office (自办)")
+    ASSIGN = "assign", _("Assigned to the competent department (分办)")
+    TRANSFER = "transfer", _("Transferred to another body (转办)")
 
 
 class Matter(models.Model):
@@ -255,6 +283,33 @@ class Matter(models.Model):
     withdrawal_requested_at = models.DateTimeField(
         _("withdrawal asked for at"), null=True, blank=True
     )
+    # -- part 2: routing after acceptance (自办 / 分办 / 转办) ----------------------------------
+    routing = models.CharField(_("routing"), max_length=20, choices=Routing.choices, blank=True)
+    routed_at = models.DateTimeField(_("routed at"), null=True, blank=True)
+    routed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("routed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    proposed_department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department proposed by the authority list"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    routing_reason = models.TextField(_("reason for the routing"), blank=True)
+    electronic_consent = models.BooleanField(
+        _("filer consents to electronic service"), default=False
+    )
+    electronic_consent_note = models.CharField(
+        _("how the consent was given"), max_length=200, blank=True
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     status_changed_at = models.DateTimeField(_("status changed at"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -286,6 +341,10 @@ class Matter(models.Model):
     @property
     def in_intake(self) -> bool:
         return self.status in INTAKE_STATUSES
+
+    @property
+    def in_stages(self) -> bool:
+        return self.status in STAGE_STATUSES
 
     @property
     def is_tip_off(self) -> bool:
@@ -477,6 +536,9 @@ class Purpose(models.TextChoices):
     IDENTITY_PROOF = "identity_proof", _("Proof of identity")
     SUPPLEMENT = "supplement", _("Supplement")
     STAFF = "staff", _("Filed by the office")
+    INVESTIGATION = "investigation", _("Evidence gathered in the investigation")
+    SERVICE_PROOF = "service_proof", _("Proof of service")
+    TRANSFER_RECEIPT = "transfer_receipt", _("Receipt of a transfer")
 
 
 class Attachment(models.Model):
@@ -499,6 +561,7 @@ class Attachment(models.Model):
         related_name="+",
         help_text=_("Empty: uploaded by the filer."),
     )
+    description = models.CharField(_("description"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["matter", "uploaded_at", "id"]
@@ -548,6 +611,8 @@ class NoticeKind(models.TextChoices):
     LINKED = "linked", _("Linked to an earlier filing")
     WITHDRAWAL = "withdrawal", _("Withdrawal")
     WITHDRAWAL_REFUSED = "withdrawal_refused", _("Withdrawal refused")
+    TRANSFER = "transfer", _("Transferred to another body (转办)")
+    DECISION = "decision", _("Handling decision (处理决定)")
 
 
 class Notice(models.Model):
@@ -566,6 +631,9 @@ class Notice(models.Model):
         blank=True,
         related_name="+",
     )
+    # The official letter (letters app) the notice carries, downloadable by the filer.
+    letter_id = models.PositiveBigIntegerField(null=True, blank=True)
+    letter_number = models.CharField(_("letter number"), max_length=60, blank=True)
 
     class Meta:
         ordering = ["matter", "issued_at", "id"]
@@ -635,3 +703,273 @@ class TrackingThrottle(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# -- part 2: routing, investigation, decision, service, archive ------------------------------------
+
+
+def _user_fk(label: Any, **extra: Any) -> Any:
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=label,
+        on_delete=models.PROTECT,
+        related_name="+",
+        **extra,
+    )
+
+
+class Transfer(models.Model):
+    """转办: the matter handed to another body (discipline inspection, public security, market
+    regulation, …) with a transfer letter; closed for the office once the receipt is recorded."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="transfers")
+    body = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("receiving body"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    body_name = models.CharField(_("receiving body"), max_length=120)
+    reason = models.TextField(pgettext_lazy("transfer", "reason"))
+    legal_basis = models.CharField(_("legal basis"), max_length=300)
+    sent_at = models.DateTimeField(_("sent at"))
+    sent_by = _user_fk(_("sent by"))
+    letter_id = models.PositiveBigIntegerField(null=True, blank=True)
+    letter_number = models.CharField(_("letter number"), max_length=60, blank=True)
+    receipt_at = models.DateTimeField(_("receipt recorded at"), null=True, blank=True)
+    receipt_by = _user_fk(_("receipt recorded by"), null=True, blank=True)
+    receipt_on = models.DateField(_("received by the body on"), null=True, blank=True)
+    receipt_reference = models.CharField(_("their reference"), max_length=100, blank=True)
+    receipt_note = models.TextField(_("note on the receipt"), blank=True)
+    receipt_file = models.ForeignKey(
+        "Attachment",
+        verbose_name=_("receipt (file)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["matter", "sent_at", "id"]
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+
+    def __str__(self) -> str:
+        return f"{self.matter} → {self.body_name}"
+
+
+class OfficerAssignment(models.Model):
+    """An officer on the investigation of a matter (at least two, 行政处罚法 第四十二条)."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="officers")
+    user = _user_fk(_("officer"))
+    assigned_at = models.DateTimeField(_("assigned at"))
+    assigned_by = _user_fk(_("assigned by"))
+
+    class Meta:
+        ordering = ["matter", "assigned_at", "id"]
+        verbose_name = _("investigating officer")
+        verbose_name_plural = _("investigating officers")
+        constraints = [
+            models.UniqueConstraint(fields=["matter", "user"], name="complaints_officer_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.matter} · {self.user}"
+
+
+class InquiryNote(models.Model):
+    """A record of an inquiry (询问笔录) or an on-site check (勘验、检查笔录)."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="inquiries")
+    person = models.CharField(_("person questioned or place checked"), max_length=200)
+    held_at = models.DateTimeField(_("held at"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    text = models.TextField(_("record"))
+    recorded_by = _user_fk(_("recorded by"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        ordering = ["matter", "held_at", "id"]
+        verbose_name = _("inquiry record")
+        verbose_name_plural = _("inquiry records")
+
+    def __str__(self) -> str:
+        return f"{self.matter} · {self.person}"
+
+
+class Addressee(models.TextChoices):
+    RESPONDENT = "respondent", _("The respondent (被投诉人)")
+    DEPARTMENT = "department", _("Another department or body")
+
+
+class InfoRequest(models.Model):
+    """A request for explanation or documents, to the respondent or another department, with its
+    deadline from the working-day calendar."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="info_requests")
+    addressee = models.CharField(_("to"), max_length=20, choices=Addressee.choices)
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    addressee_name = models.CharField(_("addressee"), max_length=200)
+    items = models.TextField(_("what is asked"))
+    workdays = models.PositiveSmallIntegerField(_("working days to answer"))
+    sent_at = models.DateTimeField(_("sent at"))
+    sent_by = _user_fk(_("sent by"))
+    due_on = models.DateField(_("answer due on"))
+    due_at = models.DateTimeField(_("answer due"), db_index=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answer = models.TextField(_("answer"), blank=True)
+    answer_recorded_by = _user_fk(_("answer recorded by"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("overdue warning sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["matter", "sent_at", "id"]
+        verbose_name = _("request for information")
+        verbose_name_plural = _("requests for information")
+
+    def __str__(self) -> str:
+        return f"{self.matter} → {self.addressee_name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None
+
+
+class Outcome(models.TextChoices):
+    """What a handling decision does (工程建设项目招标投标活动投诉处理办法 第二十条)."""
+
+    DISMISSED = "dismissed", _("Dismissed: the complaint lacks grounds (驳回)")
+    ORDER_CORRECT = "order_correct", _("Order to correct (责令改正)")
+    SUSPEND = "suspend", _("Suspend the tendering (暂停招标投标活动)")
+    AWARD_VOID = "award_void", _("Declare the award void (中标无效)")
+    REFER_PENALTY = "refer_penalty", _("Refer for an administrative penalty (移送立案处罚)")
+
+
+class Decision(models.Model):
+    """The handling decision of a matter: drafted, approved on the route, issued, served."""
+
+    matter = models.OneToOneField(Matter, on_delete=models.CASCADE, related_name="decision")
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    facts = models.TextField(_("facts found"))
+    decision_text = models.TextField(_("decision"))
+    legal_basis = models.TextField(_("legal basis"))
+    remedy = models.TextField(_("remedy (review or litigation)"), blank=True)
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("deciding department"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    drafted_by = _user_fk(_("drafted by"))
+    drafted_at = models.DateTimeField(_("drafted at"))
+    revision = models.PositiveIntegerField(_("revision"), default=1)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    issued_by = _user_fk(_("issued by"), null=True, blank=True)
+    letter_id = models.PositiveBigIntegerField(null=True, blank=True)
+    letter_number = models.CharField(_("letter number"), max_length=60, blank=True)
+    instruction_id = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("handling decision")
+        verbose_name_plural = _("handling decisions")
+
+    def __str__(self) -> str:
+        return f"{self.matter} · {self.get_outcome_display()}"
+
+
+class ServiceMethod(models.TextChoices):
+    IN_PERSON = "in_person", _("In person, signed for (直接送达)")
+    POST = "post", _("By registered post (邮寄送达)")
+    ELECTRONIC = "electronic", _("Electronically, with the filer's consent (电子送达)")
+    LEFT = "left", _("Left at the address (留置送达)")
+    ANNOUNCEMENT = "announcement", _("By announcement (公告送达)")
+
+
+class Service(models.Model):
+    """送达: how, when and to whom a document was delivered, and the proof."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="services")
+    document_title = models.CharField(_("document"), max_length=200)
+    document_number = models.CharField(_("document number"), max_length=60, blank=True)
+    method = models.CharField(_("method"), max_length=20, choices=ServiceMethod.choices)
+    served_on = models.DateField(_("served on"))
+    served_to = models.CharField(_("served to"), max_length=200)
+    proof_note = models.TextField(_("proof"), blank=True)
+    proof = models.ForeignKey(
+        "Attachment",
+        verbose_name=_("proof (file)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    served_by = _user_fk(_("served by"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+    receipt_letter_id = models.PositiveBigIntegerField(null=True, blank=True)
+    receipt_letter_number = models.CharField(_("service receipt number"), max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["matter", "served_on", "id"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+
+    def __str__(self) -> str:
+        return f"{self.matter} · {self.document_title}"
+
+
+class Referral(models.Model):
+    """A decision referring the matter for a penalty: written here, taken up by the cases app
+    (`consumed_at`, `consumed_ref`), as screening's referrals are."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="referrals")
+    kind = models.CharField(_("kind"), max_length=20, default="case")
+    target_department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    payload = models.JSONField(_("content"), default=dict, blank=True)
+    created_by = _user_fk(_("referred by"))
+    created_at = models.DateTimeField(_("referred at"), auto_now_add=True, db_index=True)
+    consumed_at = models.DateTimeField(_("taken up at"), null=True, blank=True)
+    consumed_ref = models.CharField(_("taken up as"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        indexes = [
+            models.Index(fields=["kind", "consumed_at"], name="complaints_referral_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.matter} → {self.target_department}"
+
+
+class ArchiveIndex(models.Model):
+    """The case-file index (卷内目录) built when a matter is archived: every document and piece of
+    evidence with its SHA-256, and the index's own hash."""
+
+    matter = models.OneToOneField(Matter, on_delete=models.CASCADE, related_name="archive")
+    entries = models.JSONField(_("entries"), default=list)
+    sha256 = models.CharField(_("SHA-256 of the index"), max_length=64)
+    built_at = models.DateTimeField(_("archived at"))
+    built_by = _user_fk(_("archived by"))
+
+    class Meta:
+        verbose_name = _("case-file index")
+        verbose_name_plural = _("case-file indexes")
+
+    def __str__(self) -> str:
+        return f"{self.matter} · {self.sha256[:12]}"

@@ -66,6 +66,22 @@ def _may_handle_intake(scope: Scope, obj: Any = None) -> bool:
     return _office_staff_in_person(scope)
 
 
+HANDLER_ROLES = (Role.DEPARTMENT_OFFICER, Role.ENFORCEMENT_OFFICER, Role.LEADER)
+
+
+def _may_handle(scope: Scope, obj: Any = None) -> bool:
+    """Act on an accepted matter's stages (investigation, decision, service): the department it
+    is assigned to, or the office (which coordinates, and handles what it keeps, 自办). A housing
+    officer cannot act on a matter assigned to transport."""
+    if _office_staff_in_person(scope):
+        return True
+    if obj is None:
+        return scope.has_role(*HANDLER_ROLES)
+    if not isinstance(obj, Matter):
+        return False
+    return obj.department_id is not None and obj.department_id in scope.departments(*HANDLER_ROLES)
+
+
 def _may_view_identity(scope: Scope, obj: Any = None) -> bool:
     if scope.is_read_only:
         return False
@@ -91,6 +107,9 @@ register(
         "complaints.view": _may_view,
         # 一窗受理: entering, reviewing and deciding acceptance is the office staff's work.
         "complaints.intake": writer(_may_handle_intake),
+        # After acceptance: routing is the office's (complaints.intake); the stages are the
+        # handling department's, or the office's.
+        "complaints.handle": writer(_may_handle),
         "complaints.identity.view": _may_view_identity,
         "complaints.report.view": _may_see_report,
         "complaints.escalations.view": _may_see_escalations,

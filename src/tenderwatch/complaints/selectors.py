@@ -13,6 +13,7 @@ from tenderwatch.complaints import clocks, workflow
 from tenderwatch.complaints.models import (
     INTAKE_STATUSES,
     LIVE_STATES,
+    STAGE_STATUSES,
     Clock,
     Deadline,
     DeadlineState,
@@ -96,13 +97,34 @@ def rows(matters: Any, *, now: dt.datetime | None = None) -> list[Row]:
 
 
 def matters_filtered(
-    *, user: Any, status: str = "", kind: str = "", overdue: bool = False, q: str = ""
+    *,
+    user: Any,
+    status: str = "",
+    kind: str = "",
+    overdue: bool = False,
+    q: str = "",
+    department: str = "",
+    due_before: dt.date | None = None,
 ) -> QuerySet[Matter]:
+    """The matters list: by stage ("intake", "stages" — accepted and not concluded — or one
+    status), kind, department ("office" for the office's own), a live deadline due by a day,
+    overdue now, and text."""
     qs = matters_visible_to(user)
     if status == "intake":
         qs = qs.filter(status__in=INTAKE_STATUSES)
+    elif status == "stages":
+        qs = qs.filter(status__in=STAGE_STATUSES)
     elif status:
         qs = qs.filter(status=status)
+    if department == "none":
+        qs = qs.filter(department__isnull=True)
+    elif department.isdigit():
+        qs = qs.filter(department_id=int(department))
+    if due_before is not None:
+        qs = qs.filter(
+            deadlines__state__in=LIVE_STATES,
+            deadlines__due_at__lt=timeutil.end_of_china_day(due_before),
+        ).distinct()
     if kind:
         qs = qs.filter(kind=kind)
     if overdue:
@@ -202,6 +224,12 @@ PUBLIC_CLOCKS = (
 )
 
 
+def services_withdrawable() -> tuple[str, ...]:
+    from tenderwatch.complaints.services import WITHDRAWAL_ON_REQUEST
+
+    return WITHDRAWAL_ON_REQUEST
+
+
 @dataclass
 class PublicView:
     number: str
@@ -238,7 +266,7 @@ def public_view(matter: Matter, *, now: dt.datetime | None = None) -> PublicView
         notices=list(matter.notices.order_by("issued_at", "id")),
         may_supplement=matter.status == Status.AWAITING_SUPPLEMENT,
         may_withdraw=matter.status
-        in (Status.RECEIVED, Status.AWAITING_SUPPLEMENT, Status.REJECTION_PENDING, Status.ACCEPTED)
+        in (Status.RECEIVED, Status.AWAITING_SUPPLEMENT, *services_withdrawable())
         and matter.withdrawal_requested_at is None,
         withdrawal_requested=matter.withdrawal_requested_at is not None,
     )
@@ -293,7 +321,7 @@ def report_by_department(
             line.complaints += 1
         else:
             line.tip_offs += 1
-        if matter.status == Status.ACCEPTED:
+        if matter.accepted_at is not None and matter.status != Status.WITHDRAWN:
             line.accepted += 1
         elif matter.status == Status.NOT_ACCEPTED:
             line.not_accepted += 1

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -24,7 +23,17 @@ from django.utils.translation import gettext as _
 from tenderwatch.approvals import services as approvals
 from tenderwatch.approvals.models import ApprovalRequest, RequestStatus
 from tenderwatch.audit import services as audit
-from tenderwatch.complaints import checks, clocks, crypto, files, notices, throttle, workflow
+from tenderwatch.complaints import (
+    checks,
+    clocks,
+    crypto,
+    files,
+    integrations,
+    letters_out,
+    notices,
+    throttle,
+    workflow,
+)
 from tenderwatch.complaints.identity import Identity, seal_onto, unseal_from
 from tenderwatch.complaints.models import (
     LIVE_STATES,
@@ -55,7 +64,7 @@ from tenderwatch.core import timeutil
 from tenderwatch.core.errors import DomainError, InvalidTransition
 from tenderwatch.ledger.models import Lot, Project
 from tenderwatch.org.models import Industry, MatterType
-from tenderwatch.org.scoping import ensure_allowed, ensure_visible
+from tenderwatch.org.scoping import can, ensure_allowed, ensure_visible
 from tenderwatch.org.selectors import competent_department, office
 
 # A proposed non-acceptance (不予受理) is decided on this approval route (approvals.defaults:
@@ -340,9 +349,12 @@ def matter_file(
     now = now or timeutil.now()
     received = _validate(filing, actor=actor, now=now)
     stored = _store_files(filing.files)
+    code_hash = crypto.tracking_code_hash(crypto.tracking_code(token))
     try:
         with transaction.atomic():
-            matter = _create(filing, token=token, actor=actor, received=received, now=now)
+            matter = _create(
+                filing, token=token, actor=actor, received=received, now=now, code_hash=code_hash
+            )
             _attach(matter, stored, actor=actor, at=now)
             found = checks.run(matter)
             matter.checks = checks.summary(found)
@@ -360,6 +372,7 @@ def matter_file(
             )
             if matter.status == Status.LINKED:
                 _notice(matter, NoticeKind.LINKED, notices.linked(matter), actor=actor, at=now)
+            _told_receipt(matter)
             audit.record(
                 actor=actor,
                 action="complaints.matter.filed",
@@ -380,7 +393,13 @@ def matter_file(
 
 
 def _create(
-    filing: Filing, *, token: str, actor: Any, received: dt.datetime, now: dt.datetime
+    filing: Filing,
+    *,
+    token: str,
+    actor: Any,
+    received: dt.datetime,
+    now: dt.datetime,
+    code_hash: str,
 ) -> Matter:
     year = timeutil.china_date(received).year
     seq, number = _next_number(filing.kind, year)
@@ -426,7 +445,7 @@ def _create(
         requests=filing.requests.strip(),
         declaration=filing.declaration,
         submission_key=crypto.submission_key(token),
-        tracking_code_hash=make_password(crypto.tracking_code(token)),
+        tracking_code_hash=code_hash,
         status_changed_at=now,
     )
     seal_onto(matter, filing.identity)
@@ -437,6 +456,68 @@ def _create(
         matter.linked_to = original
     matter.save()
     return matter
+
+
+# -- what the filer and the staff are told (letters, notifications) ------------------------------
+
+
+def _letter_onto(notice: Notice, letter: Any) -> None:
+    """Attach the official letter of a notice, so the filer can download it."""
+    if letter is None:
+        return
+    notice.letter_id, notice.letter_number = integrations.letter_ref(letter)
+    notice.save(update_fields=["letter_id", "letter_number"])
+
+
+def _told_receipt(matter: Matter) -> None:
+    from tenderwatch.complaints.recipients import office_staff
+
+    title = _("%(number)s received") % {"number": matter.number}
+    body = _(
+        "Your %(kind)s was received and registered as %(number)s. Follow it on the tracking page "
+        "with the number and your tracking code."
+    ) % {"kind": matter.get_kind_display(), "number": matter.number}
+    integrations.notify(
+        event="complaints.received", title=title, body=body, matter=matter, to_filer=True
+    )
+    integrations.notify(
+        event="complaints.received",
+        title=title,
+        body=_("%(kind)s %(number)s (%(channel)s) waits for the acceptance decision.")
+        % {
+            "kind": matter.get_kind_display(),
+            "number": matter.number,
+            "channel": matter.get_channel_display(),
+        },
+        matter=matter,
+        users=office_staff(),
+    )
+
+
+def _told_overdue(matter: Matter, deadline: Any, target: str) -> None:
+    from tenderwatch.complaints.recipients import department_staff, office_leaders, office_staff
+
+    if target == EscalationTarget.OFFICE_HEAD:
+        from tenderwatch.complaints.permissions import office_head_level
+
+        users = office_leaders(min_level=office_head_level()) or office_leaders()
+        if matter.department is not None and not matter.department.is_office:
+            users = [*users, *department_staff(matter.department)]
+    else:
+        users = office_staff()
+    integrations.notify(
+        event="complaints.overdue",
+        title=_("%(number)s overdue: %(clock)s")
+        % {"number": matter.number, "clock": deadline.get_clock_display()},
+        body=_("%(clock)s was due %(due)s (%(basis)s).")
+        % {
+            "clock": deadline.get_clock_display(),
+            "due": deadline.due_on.isoformat() if deadline.due_on else "—",
+            "basis": deadline.legal_basis,
+        },
+        matter=matter,
+        users=users,
+    )
 
 
 # -- the acceptance review ----------------------------------------------------------------------
@@ -503,7 +584,17 @@ def matter_accept(
         for d in matter.deadlines.filter(state__in=LIVE_STATES)
         if d.clock in (Clock.CONCLUSION_PLAN, Clock.DECISION_STATUTE)
     ]
-    _notice(matter, NoticeKind.ACCEPTANCE, notices.acceptance(matter, shown), actor=actor, at=now)
+    notice = _notice(
+        matter, NoticeKind.ACCEPTANCE, notices.acceptance(matter, shown), actor=actor, at=now
+    )
+    _letter_onto(notice, letters_out.acceptance_letter(matter, shown, actor=actor))
+    integrations.notify(
+        event="complaints.accepted",
+        title=notice.title,
+        body=notice.body,
+        matter=matter,
+        to_filer=True,
+    )
     audit.record(
         actor=actor,
         action="complaints.matter.accepted",
@@ -551,12 +642,20 @@ def matter_request_supplement(
         matter, clocks.supplement_rule(), start_on=timeutil.china_date(now), now=now
     )
     clocks.recompute_matter(matter, now=now)
-    _notice(
+    notice = _notice(
         matter,
         NoticeKind.SUPPLEMENT_REQUEST,
         notices.supplement_request(matter, items, due),
         actor=actor,
         at=now,
+    )
+    _letter_onto(notice, letters_out.supplement_letter(matter, items, due, actor=actor))
+    integrations.notify(
+        event="complaints.supplement_requested",
+        title=notice.title,
+        body=notice.body,
+        matter=matter,
+        to_filer=True,
     )
     audit.record(
         actor=actor,
@@ -740,6 +839,14 @@ def matter_finalize_rejection(
     notice = _notice(
         matter, NoticeKind.NON_ACCEPTANCE, notices.non_acceptance(matter), actor=actor, at=now
     )
+    _letter_onto(notice, letters_out.non_acceptance_letter(matter, actor=actor))
+    integrations.notify(
+        event="complaints.not_accepted",
+        title=notice.title,
+        body=notice.body,
+        matter=matter,
+        to_filer=True,
+    )
     audit.record(
         actor=actor,
         action="complaints.matter.not_accepted",
@@ -758,6 +865,15 @@ def matter_finalize_rejection(
 # -- withdrawal ---------------------------------------------------------------------------------
 
 IMMEDIATE_WITHDRAWAL = (Status.RECEIVED, Status.AWAITING_SUPPLEMENT)
+# Once accepted, and until the draft decision goes for approval, a withdrawal is a request the
+# office decides.
+WITHDRAWAL_ON_REQUEST = (
+    Status.ACCEPTED,
+    Status.REJECTION_PENDING,
+    Status.COORDINATION,
+    Status.INVESTIGATION,
+    Status.HANDLING,
+)
 
 
 def _withdraw(matter: Matter, *, actor: Any, reason: str, at: dt.datetime) -> None:
@@ -785,7 +901,7 @@ def matter_withdraw(*, matter: Matter, reason: str, now: dt.datetime | None = No
     if matter.status in IMMEDIATE_WITHDRAWAL:
         _withdraw(matter, actor=None, reason=reason, at=now)
         action = "complaints.matter.withdrawn"
-    elif matter.status in (Status.ACCEPTED, Status.REJECTION_PENDING):
+    elif matter.status in WITHDRAWAL_ON_REQUEST:
         if matter.withdrawal_requested_at is not None:
             raise DomainError(_("Your request to withdraw is already with the office."))
         matter.withdrawal_requested_at = now
@@ -899,6 +1015,24 @@ def matter_reclassify(
 
 # -- clock stops --------------------------------------------------------------------------------
 
+CLOCK_STOP_STATUSES = (
+    Status.ACCEPTED,
+    Status.COORDINATION,
+    Status.INVESTIGATION,
+    Status.HANDLING,
+)
+
+
+def _stage_check(actor: Any, matter: Matter) -> None:
+    """The office (intake staff), or whoever handles the matter's stages."""
+    if can(actor, "complaints.intake", matter):
+        _staff_check(actor, matter)
+        return
+    from tenderwatch.complaints.investigation import handler_check
+
+    handler_check(actor, matter)
+
+
 DECISION_STOP_REASONS = (
     StopReason.INSPECTION,
     StopReason.TESTING,
@@ -912,13 +1046,14 @@ def clock_stop_start(
     *, matter: Matter, actor: Any, reason: str, note: str, now: dt.datetime | None = None
 ) -> ClockStop:
     """Stop the decision clocks for inspection, testing, appraisal or expert review
-    (条例 第六十一条第二款: 所需时间不计算在内)."""
-    _staff_check(actor, matter)
+    (条例 第六十一条第二款: 所需时间不计算在内). By the office, or by the handling department
+    during the investigation and handling."""
+    _stage_check(actor, matter)
     matter = _lock(matter)
     now = now or timeutil.now()
     if reason not in DECISION_STOP_REASONS:
         raise DomainError(_("Choose inspection, testing, appraisal or expert review."))
-    if matter.status != Status.ACCEPTED:
+    if matter.status not in CLOCK_STOP_STATUSES:
         raise InvalidTransition(_("The decision clocks run only once the matter is accepted."))
     if matter.clock_stops.filter(reason=reason, ended_at__isnull=True).exists():
         raise DomainError(_("A stop for this reason is already open."))
@@ -949,7 +1084,7 @@ def clock_stop_end(
     *, stop: ClockStop, actor: Any, note: str = "", now: dt.datetime | None = None
 ) -> ClockStop:
     matter = stop.matter
-    _staff_check(actor, matter)
+    _stage_check(actor, matter)
     _lock(matter)
     stop = ClockStop.objects.select_for_update().get(pk=stop.pk)
     now = now or timeutil.now()
@@ -1062,10 +1197,10 @@ def tracking_verify(
         raise TrackingRefused(_too_many(block, now), code="throttled")
     matter = Matter.objects.filter(number=number).first()
     if not _DUMMY_HASH:
-        _DUMMY_HASH.append(make_password(secrets.token_hex(8)))
+        _DUMMY_HASH.append(crypto.tracking_code_hash(secrets.token_hex(8)))
     # The same work whether or not the number exists, so timing tells nothing.
     stored = matter.tracking_code_hash if matter is not None else _DUMMY_HASH[0]
-    good = check_password(crypto.normalise_code(code), stored) and matter is not None
+    good = crypto.tracking_code_matches(code, stored) and matter is not None
     if not good:
         block = throttle.record_failure(keys, now=now)
         if block is not None:
@@ -1091,6 +1226,7 @@ def _too_many(block: throttle.Blocked, now: dt.datetime) -> str:
 @dataclass
 class SweepReport:
     escalated: list[Escalation] = field(default_factory=list)
+    requests_overdue: list[int] = field(default_factory=list)
 
 
 def deadlines_sweep(*, now: dt.datetime | None = None) -> SweepReport:
@@ -1140,5 +1276,47 @@ def deadlines_sweep(*, now: dt.datetime | None = None) -> SweepReport:
                     "department": matter.department.code if matter.department else None,
                 },
             )
+            _told_overdue(matter, deadline, target)
             report.escalated.append(escalation)
+    report.requests_overdue = _sweep_requests(now)
     return report
+
+
+def _sweep_requests(now: dt.datetime) -> list[int]:
+    """Requests to the respondent or a department left unanswered past their deadline: a
+    warning to the handling department's staff, once per request (claimed like deadlines)."""
+    from tenderwatch.complaints.models import InfoRequest
+    from tenderwatch.complaints.recipients import department_staff
+
+    done = []
+    due = InfoRequest.objects.filter(
+        answered_at__isnull=True, due_at__lt=now, escalated_at__isnull=True
+    ).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            if not InfoRequest.objects.filter(pk=pk, escalated_at__isnull=True).update(
+                escalated_at=now
+            ):
+                continue
+            request = InfoRequest.objects.select_related("matter__department").get(pk=pk)
+            matter = request.matter
+            audit.record(
+                actor=None,
+                action="complaints.request.overdue",
+                obj=matter,
+                after={
+                    "request": pk,
+                    "addressee": request.addressee_name,
+                    "due_at": request.due_at,
+                },
+            )
+            integrations.notify(
+                event="complaints.overdue",
+                title=_("%(number)s: no answer from %(addressee)s")
+                % {"number": matter.number, "addressee": request.addressee_name},
+                body=_("The answer was due %(due)s.") % {"due": request.due_on.isoformat()},
+                matter=matter,
+                users=department_staff(matter.department),
+            )
+            done.append(pk)
+    return done

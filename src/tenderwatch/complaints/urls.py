@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from tenderwatch.complaints import views, views_public
+from tenderwatch.complaints import views, views_public, views_stages
 
 
 class NumberConverter:
@@ -37,6 +37,30 @@ urlpatterns = [
     path("<matter:number>/stops/<int:pk>/end/", views.stop_end, name="stop_end"),
     path("<matter:number>/identity/", views.identity, name="identity"),
     path("<matter:number>/files/<int:pk>/", views.attachment_download, name="attachment"),
+    path("export.xlsx", views.matter_export, name="export"),
+    # after acceptance: routing and stages (views_stages)
+    path("<matter:number>/route/", views_stages.route, name="route"),
+    path("<matter:number>/coordinate/", views_stages.coordinate, name="coordinate"),
+    path("<matter:number>/transfer/", views_stages.transfer, name="transfer"),
+    path(
+        "<matter:number>/transfer/<int:pk>/receipt/",
+        views_stages.transfer_receipt,
+        name="transfer_receipt",
+    ),
+    path("<matter:number>/officers/", views_stages.officers, name="officers"),
+    path("<matter:number>/inquiries/", views_stages.inquiry, name="inquiry"),
+    path("<matter:number>/evidence/", views_stages.evidence, name="evidence"),
+    path("<matter:number>/requests/", views_stages.info_request, name="info_request"),
+    path("<matter:number>/requests/<int:pk>/answer/", views_stages.info_answer, name="info_answer"),
+    path("<matter:number>/investigation/close/", views_stages.close_investigation, name="close"),
+    path("<matter:number>/investigation/reopen/", views_stages.reopen_investigation, name="reopen"),
+    path("<matter:number>/decision/", views_stages.draft, name="draft"),
+    path("<matter:number>/decision/submit/", views_stages.submit, name="submit"),
+    path("<matter:number>/decision/sign/", views_stages.sign, name="sign"),
+    path("<matter:number>/decision/issue/", views_stages.issue, name="issue"),
+    path("<matter:number>/consent/", views_stages.consent, name="consent"),
+    path("<matter:number>/service/", views_stages.serve, name="serve"),
+    path("<matter:number>/archive/", views_stages.archive_matter, name="archive"),
     # public, without an account
     path("public/", views_public.home, name="public_home"),
     path("public/file/", views_public.file, name="public_file"),
@@ -48,4 +72,9 @@ urlpatterns = [
     path("public/track/supplement/", views_public.supplement, name="public_supplement"),
     path("public/track/withdraw/", views_public.withdraw, name="public_withdraw"),
     path("public/track/leave/", views_public.leave, name="public_leave"),
+    path(
+        "public/track/letters/<int:pk>/",
+        views_public.notice_letter,
+        name="public_letter",
+    ),
 ]

@@ -56,37 +56,87 @@ def _gate(request: HttpRequest, permission: str = "complaints.view") -> None:
         raise DjangoPermissionDenied
 
 
-@login_required
-def matter_list(request: HttpRequest) -> HttpResponse:
-    _gate(request)
+def _list_filters(request: HttpRequest) -> dict[str, Any]:
     status = request.GET.get("status", "")
-    if status not in ("", "intake", *Status.values):
+    if status not in ("", "intake", "stages", *Status.values):
         status = ""
     kind = request.GET.get("kind", "")
     if kind not in ("", *Kind.values):
         kind = ""
-    overdue = request.GET.get("overdue") == "1"
-    q = request.GET.get("q", "")[:100]
-    qs = selectors.matters_filtered(
-        user=request.user, status=status, kind=kind, overdue=overdue, q=q
-    )
+    department = request.GET.get("department", "")
+    if not (department == "none" or department.isdigit()):
+        department = ""
+    try:
+        due_before = dt.date.fromisoformat(request.GET.get("due_before", ""))
+    except ValueError:
+        due_before = None
+    return {
+        "status": status,
+        "kind": kind,
+        "overdue": request.GET.get("overdue") == "1",
+        "q": request.GET.get("q", "")[:100],
+        "department": department,
+        "due_before": due_before,
+    }
+
+
+@login_required
+def matter_list(request: HttpRequest) -> HttpResponse:
+    """The matters list, for the office (all departments, or one) and for a department (its
+    own): filters by stage, kind, department, deadline and overdue; export to Excel."""
+    _gate(request)
+    filters = _list_filters(request)
+    qs = selectors.matters_filtered(user=request.user, **filters)
     page = Paginator(qs, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    from tenderwatch.org.models import Department
+
     return render(
         request,
         "complaints/list.html",
         {
             "rows": selectors.rows(page.object_list),
             "page": page,
-            "status": status,
-            "kind": kind,
-            "overdue": overdue,
-            "q": q,
+            **filters,
             "statuses": Status.choices,
             "kinds": Kind.choices,
+            "departments": Department.objects.filter(
+                pk__in=selectors.matters_visible_to(request.user)
+                .exclude(department__isnull=True)
+                .values("department")
+            ).order_by("sort_order", "code"),
+            "query": request.GET.urlencode(),
             "may_enter": can(request.user, "complaints.intake"),
             "may_report": can(request.user, "complaints.report.view"),
         },
     )
+
+
+@login_required
+def matter_export(request: HttpRequest) -> HttpResponse:
+    """The list with its filters as an Excel workbook (the filer masked)."""
+    import io
+
+    from tenderwatch.audit import services as audit
+    from tenderwatch.complaints import export_xlsx
+
+    _gate(request)
+    filters = _list_filters(request)
+    qs = selectors.matters_filtered(user=request.user, **filters)
+    buffer = io.BytesIO()
+    count = export_xlsx.write(qs, buffer)
+    audit.record(
+        actor=request.user,
+        action="complaints.matters.exported",
+        obj=None,
+        after={"count": count, "filters": {k: str(v) for k, v in filters.items() if v}},
+    )
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    stamp = timeutil.now().astimezone(timeutil.CHINA).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="complaints-{stamp}.xlsx"'
+    return response
 
 
 def _detail_context(request: HttpRequest, matter: Matter) -> dict[str, Any]:
@@ -146,9 +196,15 @@ def _detail_context(request: HttpRequest, matter: Matter) -> dict[str, Any]:
 
 @login_required
 def matter_detail(request: HttpRequest, number: str) -> HttpResponse:
+    from tenderwatch.complaints.views_stages import stage_context
+
     _gate(request)
     matter = selectors.matter_get(user=request.user, number=number)
-    return render(request, "complaints/detail.html", _detail_context(request, matter))
+    return render(
+        request,
+        "complaints/detail.html",
+        {**_detail_context(request, matter), **stage_context(request, matter)},
+    )
 
 
 def _act(

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -26,6 +27,7 @@ from django.views.decorators.http import require_POST
 from tenderwatch.complaints import checks, clocks, crypto, files, selectors, services, workflow
 from tenderwatch.complaints.forms import FilingForm, SupplementForm, TrackForm, WithdrawForm
 from tenderwatch.complaints.models import Matter, Purpose
+from tenderwatch.complaints.ratelimit import FilingRateLimited, filing_slot
 from tenderwatch.core import timeutil
 from tenderwatch.core.errors import DomainError
 from tenderwatch.core.middleware import client_ip_of
@@ -44,8 +46,14 @@ def file(request: HttpRequest) -> HttpResponse:
         form = FilingForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                result = services.matter_file(
-                    filing=form.filing(), token=form.cleaned_data["token"]
+                with filing_slot(client_ip_of(request), form.cleaned_data["token"]):
+                    result = services.matter_file(
+                        filing=form.filing(), token=form.cleaned_data["token"]
+                    )
+            except FilingRateLimited as exc:  # the form is shown again, as typed
+                form.add_error(None, str(exc.message))
+                return render(
+                    request, "complaints/public/file.html", form_context(form), status=429
                 )
             except DomainError as exc:
                 form.add_error(None, str(exc.message))
@@ -225,3 +233,23 @@ def leave(request: HttpRequest) -> HttpResponse:
     request.session.pop(TRACKED_KEY, None)
     request.session.pop(RECEIPT_KEY, None)
     return HttpResponseRedirect(reverse("complaints:public_home"))
+
+
+@never_cache
+def notice_letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """The letter of a notice to the filer (e.g. the served decision), as a Word file: only for
+    the filing proven with its tracking code in this session; audited."""
+    from tenderwatch.complaints.handling import public_letter_open
+
+    matter = _tracked(request)
+    if matter is None:
+        return HttpResponseRedirect(reverse("complaints:public_track"))
+    letter = public_letter_open(matter=matter, notice_id=pk, client_ip=client_ip_of(request))
+    response = HttpResponse(
+        letter.content,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(letter.filename)}"
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

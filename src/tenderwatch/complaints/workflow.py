@@ -1,8 +1,9 @@
-"""The transition table of a matter's intake (part 1: receipt → acceptance), printable as is.
+"""The transition table of a matter, printable as is: intake (receipt → acceptance) and, after
+acceptance, routing (自办 / 分办 / 转办), investigation, handling, decision approval, service and
+archive.
 
 Each row: from status, to status, the step that makes it, and who takes it. `transition()`
-refuses any other change and appends the status history; part 2 (routing, investigation,
-decision, service, archive) adds its rows after "accepted".
+refuses any other change and appends the status history (append-only).
 
 The public stage is what a filer sees on the tracking page: internal steps (a non-acceptance
 waiting for approval) show as the review they belong to, so nothing internal leaks.
@@ -55,6 +56,76 @@ TRANSITIONS: dict[tuple[str, str], tuple[Any, Any]] = {
         gettext_lazy("withdrawal allowed (CP-12)"),
         gettext_lazy("office staff, on the filer's request"),
     ),
+    (S.COORDINATION, S.WITHDRAWN): (
+        gettext_lazy("withdrawal allowed (CP-12)"),
+        gettext_lazy("office staff, on the filer's request"),
+    ),
+    (S.INVESTIGATION, S.WITHDRAWN): (
+        gettext_lazy("withdrawal allowed (CP-12)"),
+        gettext_lazy("office staff, on the filer's request"),
+    ),
+    (S.HANDLING, S.WITHDRAWN): (
+        gettext_lazy("withdrawal allowed (CP-12)"),
+        gettext_lazy("office staff, on the filer's request"),
+    ),
+    # -- after acceptance: routing ------------------------------------------------------------
+    (S.ACCEPTED, S.INVESTIGATION): (
+        gettext_lazy("route: handled by the office (自办) or assigned to a department (分办)"),
+        gettext_lazy("office staff"),
+    ),
+    (S.ACCEPTED, S.COORDINATION): (
+        gettext_lazy("route: no or several competent departments, the office coordinates"),
+        gettext_lazy("office staff"),
+    ),
+    (S.COORDINATION, S.INVESTIGATION): (
+        gettext_lazy("coordination decided: assigned to the department decided"),
+        gettext_lazy("office staff"),
+    ),
+    (S.ACCEPTED, S.TRANSFER_PENDING): (
+        gettext_lazy("transfer to another body (转办) with a transfer letter"),
+        gettext_lazy("office staff"),
+    ),
+    (S.COORDINATION, S.TRANSFER_PENDING): (
+        gettext_lazy("transfer to another body (转办) with a transfer letter"),
+        gettext_lazy("office staff"),
+    ),
+    (S.TRANSFER_PENDING, S.TRANSFERRED): (
+        gettext_lazy("record the receiving body's receipt: closed for the office"),
+        gettext_lazy("office staff"),
+    ),
+    # -- stages --------------------------------------------------------------------------------
+    (S.INVESTIGATION, S.HANDLING): (
+        gettext_lazy("close the investigation (two officers at least)"),
+        gettext_lazy("handling department"),
+    ),
+    (S.HANDLING, S.INVESTIGATION): (
+        gettext_lazy("investigate further"),
+        gettext_lazy("handling department"),
+    ),
+    (S.HANDLING, S.DECISION_PENDING): (
+        gettext_lazy("submit the draft decision on the approval route (承办 → 审核 → 审批)"),
+        gettext_lazy("handling department"),
+    ),
+    (S.DECISION_PENDING, S.HANDLING): (
+        gettext_lazy("draft decision rejected or withdrawn on the route: revise it"),
+        gettext_lazy("handling department"),
+    ),
+    (S.DECISION_PENDING, S.DECIDED): (
+        gettext_lazy("issue the decision once approved at its last level"),
+        gettext_lazy("handling department"),
+    ),
+    (S.DECIDED, S.SERVED): (
+        gettext_lazy("record the service (送达) with its proof"),
+        gettext_lazy("handling department"),
+    ),
+    (S.SERVED, S.ARCHIVED): (
+        gettext_lazy("archive with the case-file index"),
+        gettext_lazy("handling department or office staff"),
+    ),
+    (S.TRANSFERRED, S.ARCHIVED): (
+        gettext_lazy("archive with the case-file index"),
+        gettext_lazy("office staff"),
+    ),
 }
 # A duplicate of an open matter is created linked (并件); it never enters the queue.
 INITIAL = (S.RECEIVED, S.LINKED)
@@ -67,6 +138,15 @@ PUBLIC_STAGE: dict[str, Any] = {
     S.NOT_ACCEPTED: gettext_lazy("Not accepted (不予受理)"),
     S.WITHDRAWN: gettext_lazy("Withdrawn"),
     S.LINKED: gettext_lazy("Joined to an earlier filing of yours"),
+    S.COORDINATION: gettext_lazy("Accepted; being handled (已受理，正在办理)"),
+    S.INVESTIGATION: gettext_lazy("Accepted; being handled (已受理，正在办理)"),
+    S.HANDLING: gettext_lazy("Accepted; being handled (已受理，正在办理)"),
+    S.DECISION_PENDING: gettext_lazy("Accepted; being handled (已受理，正在办理)"),
+    S.DECIDED: gettext_lazy("Accepted; being handled (已受理，正在办理)"),
+    S.SERVED: gettext_lazy("Concluded: decision served (已办结)"),
+    S.TRANSFER_PENDING: gettext_lazy("Transferred to the competent body (已转办)"),
+    S.TRANSFERRED: gettext_lazy("Transferred to the competent body (已转办)"),
+    S.ARCHIVED: gettext_lazy("Concluded (已办结)"),
 }
 
 

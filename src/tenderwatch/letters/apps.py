@@ -6,3 +6,11 @@ class LettersConfig(AppConfig):
     name = "tenderwatch.letters"
     label = "letters"
     verbose_name = _("Official letters")
+
+    def ready(self) -> None:
+        from tenderwatch.letters import permissions  # noqa: F401
+        from tenderwatch.web import nav
+
+        nav.register(
+            nav.NavItem(_("Letter templates"), "letters:templates", "letters.template.view", 85),
+        )

@@ -1,6 +1,6 @@
-"""Excel export of a selection of warnings (the inbox's filters), in the house style of
-`ledger.export_xlsx`: write-only workbook, bold shaded header, frozen first row, China times,
-text that looks like a formula written as text."""
+"""Excel export of a selection of warnings (the inbox's filters), written by
+`core.xlsx.write_sheet` (write-only workbook, bold shaded header, frozen first row, China times,
+text that looks like a formula written as text)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from tenderwatch.core import timeutil
-from tenderwatch.core.timeutil import CHINA
+from tenderwatch.core.xlsx import china_naive, write_sheet
 from tenderwatch.screening.models import Warning
 
 CHUNK = 1000
@@ -41,10 +41,6 @@ def _columns() -> list[tuple[str, int]]:
     ]
 
 
-def _moment(value: dt.datetime | None) -> dt.datetime | None:
-    return value.astimezone(CHINA).replace(tzinfo=None, microsecond=0) if value else None
-
-
 def _row(w: Warning, now: dt.datetime) -> list[Any]:
     if w.outcome == "confirmed":
         detail = f"{w.get_confirm_action_display()}：{w.decision.get('reason', '')}"
@@ -65,7 +61,7 @@ def _row(w: Warning, now: dt.datetime) -> list[Any]:
         str(w.assigned_department or ""),
         w.explanation,
         w.legal_basis_text,
-        _moment(w.created_at),
+        china_naive(w.created_at),
         w.due_on,
         _("Yes") if w.is_overdue(now) else "",
         w.occurrences,
@@ -76,47 +72,8 @@ def _row(w: Warning, now: dt.datetime) -> list[Any]:
 
 def write(warnings: QuerySet[Warning], out: IO[bytes]) -> int:
     """Write the selection to `out` as .xlsx; the number of warnings written."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(_("Warnings"))
-    columns = _columns()
-    for i, (_title, width) in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    header = []
-    for title, _width in columns:
-        cell = WriteOnlyCell(ws, value=title)
-        cell.font, cell.fill = bold, fill
-        header.append(cell)
-    ws.append(header)
     now = timeutil.now()
-    count = 0
     rows: Iterable[Warning] = warnings.select_related(
         "project", "approved_project", "lot", "competent_department", "assigned_department"
     ).iterator(chunk_size=CHUNK)
-    for w in rows:
-        cells: list[Any] = []
-        for value in _row(w, now):
-            if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.data_type = "s"  # text, never a formula
-                cells.append(cell)
-            elif isinstance(value, dt.datetime):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = "yyyy-mm-dd hh:mm"
-                cells.append(cell)
-            elif isinstance(value, dt.date):
-                cell = WriteOnlyCell(ws, value=dt.datetime.combine(value, dt.time()))
-                cell.number_format = "yyyy-mm-dd"
-                cells.append(cell)
-            else:
-                cells.append(value)
-        ws.append(cells)
-        count += 1
-    workbook.save(out)
-    return count
+    return write_sheet(_("Warnings"), _columns(), (_row(w, now) for w in rows), out)

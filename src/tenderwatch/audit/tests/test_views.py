@@ -79,8 +79,12 @@ def test_keyset_paging_without_counting_the_table(personas: Any) -> None:
     client = _client(personas.auditor)
     with CaptureQueriesContext(connection) as queries:
         first = client.get("/audit/?action=test.bulk").content.decode()
-    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
-    assert not any("OFFSET" in q["sql"].upper() for q in queries.captured_queries)
+    # The audit table is never counted nor skipped through (other parts of the page, such as the
+    # unread-notifications badge, may count their own small tables).
+    audit_sql = [q["sql"].upper() for q in queries.captured_queries if "AUDIT_" in q["sql"].upper()]
+    assert audit_sql
+    assert not any("COUNT(" in sql for sql in audit_sql)
+    assert not any("OFFSET" in sql for sql in audit_sql)
     page1 = _seqs(first)
     assert len(page1) == PAGE_SIZE and page1[0] == 2 * PAGE_SIZE + 10
     older = re.search(r'href="\?([^"]*before=(\d+))" rel="next"', first)

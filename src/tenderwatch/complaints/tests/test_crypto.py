@@ -106,6 +106,24 @@ def test_tracking_codes_are_derived_and_typeable() -> None:
     assert crypto.normalise_code(spoken) == code
 
 
+def test_tracking_code_hash_is_keyed_and_older_hashes_still_verify(settings: Any) -> None:
+    from django.contrib.auth.hashers import make_password
+
+    code = crypto.tracking_code("token-1")
+    stored = crypto.tracking_code_hash(code)
+    assert stored.startswith("hmac-sm3$") and code not in stored
+    typed = crypto.format_code(code).lower()
+    assert crypto.tracking_code_matches(typed, stored)
+    assert not crypto.tracking_code_matches(crypto.tracking_code("token-2"), stored)
+    # A filing stored before the keyed hash kept Django's password hash: still accepted.
+    legacy = make_password(code)
+    assert crypto.tracking_code_matches(typed, legacy)
+    assert not crypto.tracking_code_matches(crypto.tracking_code("token-2"), legacy)
+    # Without the key, nobody can test a code against the stored value.
+    settings.TW_COMPLAINTS_HMAC_KEY = "aa" * 32
+    assert not crypto.tracking_code_matches(code, stored)
+
+
 def test_masks_never_show_an_informant() -> None:
     person = Identity(name="欧阳明", phone="13871234567")
     assert mask_for(person, filer_kind=FilerKind.PERSON, kind=Kind.COMPLAINT) == "欧**"

@@ -35,18 +35,14 @@ def _project() -> Any:
 def test_times_are_read_as_stored(debug: bool, monkeypatch: Any) -> None:
     project = _project()
     lot = project.lots.get()
-    deadline = (
-        project.events.filter(kind=EventKind.BID_DEADLINE).order_by("-occurred_at").first()
-    )
+    deadline = project.events.filter(kind=EventKind.BID_DEADLINE).order_by("-occurred_at").first()
     assert deadline is not None
     monkeypatch.setattr(connections["default"], "force_debug_cursor", debug)
     read = frames.from_ledger([lot.pk])
     row = read.lots.row(0, named=True)
     assert row["registered_at"] == REGISTERED.astimezone(dt.UTC)
     assert row["bid_deadline"] == deadline.occurred_at.astimezone(dt.UTC)
-    submitted = {
-        b.pk: b.submitted_at.astimezone(dt.UTC) for b in lot.bids.all() if b.submitted_at
-    }
+    submitted = {b.pk: b.submitted_at.astimezone(dt.UTC) for b in lot.bids.all() if b.submitted_at}
     assert submitted, "the test project's bids carry their submission times"
     got = dict(read.bids.select("bid", "submitted_at").iter_rows())
     assert {k: got[k] for k in submitted} == submitted
