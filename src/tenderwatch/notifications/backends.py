@@ -54,10 +54,14 @@ class ConsoleSMSBackend(BaseSMSBackend):
     stream: TextIO | None = None
 
     def send(self, *, to: str, text: str) -> str:
+        from tenderwatch.notifications.services import mask_phone
+
+        # An informant's number must not end up in a log: the console shows it masked.
+        shown = mask_phone(to)
         stream = self.stream or sys.stdout
-        stream.write(f"SMS to {to}\n{text}\n{'-' * 40}\n")
+        stream.write(f"SMS to {shown}\n{text}\n{'-' * 40}\n")
         stream.flush()
-        log.info("SMS (console) to %s: %s", to, text.replace("\n", " ")[:200])
+        log.info("SMS (console) to %s: %s", shown, text.replace("\n", " ")[:200])
         return "console"
 
 

@@ -360,3 +360,16 @@ def test_resend_and_abandon_are_the_administrators_and_audited(
         ("notifications.message.resent", staff.admin.pk, "queued"),
     ]
     assert entries[0].note == "wrong number"
+
+
+def test_the_console_sms_backend_never_prints_a_whole_number(caplog: Any) -> None:
+    from tenderwatch.notifications.backends import ConsoleSMSBackend
+
+    out = StringIO()
+    backend = ConsoleSMSBackend()
+    backend.stream = out
+    with caplog.at_level("INFO", logger="tenderwatch.notifications"):
+        receipt = backend.send(to="13871234567", text="TS-2026-000001 已收件")
+    assert receipt == "console"
+    assert "138****4567" in out.getvalue() and "TS-2026-000001 已收件" in out.getvalue()
+    assert "13871234567" not in out.getvalue() + caplog.text
