@@ -1,4 +1,7 @@
-"""Demo complaints and tip-offs: a day's realistic intake at every stage of part 1.
+"""Demo complaints and tip-offs: a day's realistic intake at every stage of part 1, and matters
+further on (part 2): in investigation at the housing department, a draft decision waiting at its
+second approval level, a decision served (its letter on the filer's tracking page), a tip-off
+transferred to discipline inspection, and an archived file.
 
 Called by `tenderwatch demo` once the district, the demo accounts and (optionally) the generated
 projects are there:
@@ -20,23 +23,27 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from tenderwatch.approvals.services import approval_decide
-from tenderwatch.complaints import services
+from tenderwatch.complaints import archive, handling, investigation, routing, services
 from tenderwatch.complaints.identity import Identity
 from tenderwatch.complaints.models import (
+    Addressee,
     Channel,
     FilerKind,
     FilerRole,
     Kind,
     Matter,
+    Outcome,
     Purpose,
     RejectionGround,
+    Routing,
+    ServiceMethod,
     Subject,
 )
 from tenderwatch.complaints.testing import pdf_bytes, png_bytes, upload
 from tenderwatch.core import timeutil
 from tenderwatch.core.errors import DomainError
 from tenderwatch.ledger.models import Project
-from tenderwatch.org.models import User
+from tenderwatch.org.models import Department, User
 from tenderwatch.workdays import calendar
 
 BIDDER = Identity(
@@ -94,9 +101,13 @@ def _back(days: int, hour: int, minute: int = 0) -> dt.datetime:
 
 
 def _file(filing: services.Filing, *, actor: Any = None, at: dt.datetime) -> Matter:
+    return _filed(filing, actor=actor, at=at).matter
+
+
+def _filed(filing: services.Filing, *, actor: Any = None, at: dt.datetime) -> services.FilingResult:
     return services.matter_file(
         filing=filing, token=services.new_submission_token(), actor=actor, now=at
-    ).matter
+    )
 
 
 def _evidence(name: str) -> list[tuple[str, Any]]:
@@ -118,8 +129,11 @@ def load_demo_complaints(*, stdout: Any = None) -> int:
     transport = _project("transport")
     water = _project("water")
     filed: list[Matter] = []
+    served: services.FilingResult | None = None
     try:
         filed += _load(clerk, section_head, housing, transport, water)
+        staged, served = _stages(clerk, section_head, housing)
+        filed += staged
     except DomainError as exc:  # e.g. the holiday schedule of the coming year is missing
         if stdout is not None:
             stdout.write(_("Demo complaints: stopped: %(error)s") % {"error": exc.message} + "\n")
@@ -129,6 +143,15 @@ def load_demo_complaints(*, stdout: Any = None) -> int:
             % {"n": len(filed), "numbers": "、".join(m.number for m in filed)}
             + "\n"
         )
+        if served is not None:
+            stdout.write(
+                _(
+                    "Demo decision served: filing number %(number)s, tracking code %(code)s "
+                    "(the filer downloads the decision on the tracking page)."
+                )
+                % {"number": served.matter.number, "code": served.code}
+                + "\n"
+            )
     return len(filed)
 
 
@@ -415,3 +438,289 @@ def _load(
         )
     )
     return out
+
+
+# -- part 2: matters further on, each moved through the stages by the demo personas -------------
+
+
+def _complaint(
+    identity: Identity,
+    *,
+    respondent: str,
+    knew: dt.date,
+    facts: str,
+    requests: str,
+    project: Project | None,
+    project_text: str,
+    industry: str = "housing_municipal",
+    tag: str,
+) -> services.Filing:
+    return services.Filing(
+        kind=Kind.COMPLAINT,
+        subject=Subject.EVALUATION_RESULT,
+        filer_kind=FilerKind.ENTITY,
+        filer_role=FilerRole.BIDDER,
+        identity=identity,
+        respondent_name=respondent,
+        respondent_address="湖北省黄冈市黄州区",
+        industry=industry,
+        knew_on=knew,
+        objection_on=knew,
+        objection_reply_on=knew,
+        facts=facts,
+        grounds="招标投标法实施条例 第五十四条",
+        requests=requests,
+        declaration=True,
+        files=[
+            *_evidence(f"证明材料-{tag}.pdf"),
+            (Purpose.OBJECTION, upload("异议书及答复.pdf", pdf_bytes(f"objection-{tag}"))),
+            (Purpose.SIGNED_LETTER, upload("投诉书（盖章）.pdf", pdf_bytes(f"signed-{tag}"))),
+        ],
+        **_text(project, project_text),
+    )
+
+
+def _accepted(filing: services.Filing, clerk: User, days: int) -> services.FilingResult:
+    """Filed `days` working days ago in the morning, accepted that afternoon."""
+    result = _filed(filing, at=_back(days, 9, 20))
+    services.matter_accept(
+        matter=result.matter, actor=clerk, note="材料齐全，依法受理。", now=_back(days, 15, 0)
+    )
+    return result
+
+
+def _self_handled_draft(
+    matter: Matter,
+    clerk: User,
+    colleague: User,
+    days: int,
+    *,
+    outcome: str,
+    facts: str,
+    decision_text: str,
+) -> None:
+    """The office handles the matter itself (自办): routed, investigated by two officers, and its
+    draft decision put on the approval route (the clerk's submission signs 承办)."""
+    routing.matter_route(matter=matter, actor=clerk, routing=Routing.SELF, now=_back(days, 9, 0))
+    investigation.officers_assign(
+        matter=matter, actor=clerk, users=[clerk, colleague], now=_back(days, 9, 10)
+    )
+    investigation.inquiry_record(
+        matter=matter,
+        actor=clerk,
+        person="招标人代表 刘某",
+        held_at=_back(days - 1, 10, 0),
+        place="区公共资源交易监督管理办公室询问室",
+        text="问：评标委员会对投标人业绩的认定依据是什么？答：以投标文件所附合同及验收证明为准。",
+        now=_back(days - 1, 11, 30),
+    )
+    investigation.investigation_close(
+        matter=matter, actor=clerk, note="事实已查清。", now=_back(days - 2, 16, 0)
+    )
+    handling.decision_draft(
+        matter=matter,
+        actor=clerk,
+        outcome=outcome,
+        facts=facts,
+        decision_text=decision_text,
+        now=_back(days - 3, 10, 0),
+    )
+    handling.decision_submit(matter=matter, actor=clerk, opinion="拟按此决定，请审核。")
+
+
+def _served(
+    matter: Matter, clerk: User, section_head: User, principal_head: User, served_to: str
+) -> None:
+    """Approved at 审核 and 审批, issued, and served by registered post."""
+    handling.decision_sign(
+        matter=matter, actor=section_head, level=2, decision="approve", opinion="同意。"
+    )
+    handling.decision_sign(
+        matter=matter, actor=principal_head, level=3, decision="approve", opinion="同意，印发。"
+    )
+    handling.decision_issue(matter=matter, actor=clerk)
+    handling.decision_serve(
+        matter=matter,
+        actor=clerk,
+        method=ServiceMethod.POST,
+        served_on=timeutil.china_date(),
+        served_to=served_to,
+        proof_note="EMS挂号邮寄，邮件号 1187654321098，已妥投。",
+    )
+
+
+def _stages(
+    clerk: User, section_head: User, housing: Project | None
+) -> tuple[list[Matter], services.FilingResult | None]:
+    """Five matters past acceptance; returns them and the served one (for its tracking code)."""
+    users = {
+        name: _user(name)
+        for name in ("housing_officer", "enforcement_officer", "seconded_officer", "principal_head")
+    }
+    officer, enforcement = users["housing_officer"], users["enforcement_officer"]
+    colleague, principal = users["seconded_officer"], users["principal_head"]
+    if officer is None or enforcement is None or colleague is None or principal is None:
+        return [], None
+    out: list[Matter] = []
+
+    # 11. Assigned (分办) to the housing department, in investigation: two officers, an inquiry,
+    #     and a request for documents to the respondent with its working-day deadline.
+    inquiry = _accepted(
+        _complaint(
+            OTHER_BIDDER,
+            respondent="黄冈市黄州区城市建设投资有限公司",
+            knew=_back(6, 9).date(),
+            facts="第一中标候选人拟派项目经理同时在黄州区另一在建项目任职，评标委员会未予核查。",
+            requests="请求查明项目经理在建情况，取消第一中标候选人资格。",
+            project=housing,
+            project_text="黄州区东湖片区老旧小区改造工程",
+            tag="inquiry",
+        ),
+        clerk,
+        4,
+    ).matter
+    routing.matter_route(matter=inquiry, actor=clerk, routing=Routing.ASSIGN, now=_back(3, 9, 30))
+    investigation.officers_assign(
+        matter=inquiry, actor=officer, users=[officer, enforcement], now=_back(3, 10, 0)
+    )
+    investigation.inquiry_record(
+        matter=inquiry,
+        actor=officer,
+        person="招标人代表 刘某",
+        held_at=_back(2, 9, 30),
+        place="区住建局三楼询问室",
+        text="问：项目经理在建情况是否核实？答：评标时未核实，以投标人承诺为准。",
+        now=_back(2, 11, 0),
+    )
+    investigation.info_request_send(
+        matter=inquiry,
+        actor=officer,
+        addressee=Addressee.RESPONDENT,
+        items="提供评标报告、第一中标候选人投标文件及项目经理在建情况说明",
+        workdays=5,
+        now=_back(1, 10, 0),
+    )
+    out.append(inquiry)
+
+    # 12. Handled by the office itself; the draft decision waits at level 2 (审核): 赵磊 signs it.
+    pending = _accepted(
+        _complaint(
+            BIDDER,
+            respondent="黄冈市黄州区交通投资有限公司",
+            knew=_back(9, 9).date(),
+            facts="评标委员会对我公司技术标的评分明显低于评分标准，且无评分理由。",
+            requests="请求责令复核评标结果。",
+            project=None,
+            project_text="黄州区城区道路提档升级工程（三标段）",
+            industry="transport",
+            tag="pending",
+        ),
+        clerk,
+        7,
+    ).matter
+    _self_handled_draft(
+        pending,
+        clerk,
+        colleague,
+        6,
+        outcome=Outcome.ORDER_CORRECT,
+        facts="评标委员会对投诉人技术标第3项评分未按评分标准打分，且未记录评分理由。",
+        decision_text="责令招标人组织原评标委员会对投诉人技术标进行复核，并重新公示评标结果。",
+    )
+    out.append(pending)
+
+    # 13. Decided and served: the filer downloads the decision on the tracking page.
+    served = _accepted(
+        _complaint(
+            SUPPLIER,
+            respondent="黄冈市黄州区城市建设投资有限公司",
+            knew=_back(12, 9).date(),
+            facts="中标人投标文件中的类似业绩证明系伪造，招标人对异议未予处理。",
+            requests="请求认定中标无效。",
+            project=housing,
+            project_text="黄州区安置房配套道路工程",
+            tag="served",
+        ),
+        clerk,
+        10,
+    )
+    _self_handled_draft(
+        served.matter,
+        clerk,
+        colleague,
+        9,
+        outcome=Outcome.DISMISSED,
+        facts="经向业绩项目建设单位核实，中标人所附业绩合同及竣工验收证明真实有效。",
+        decision_text="投诉事项缺乏事实根据，驳回投诉。",
+    )
+    _served(served.matter, clerk, section_head, principal, SUPPLIER.name)
+    out.append(served.matter)
+
+    # 14. A named tip-off transferred (转办) to discipline inspection, its receipt recorded.
+    tip = _filed(
+        services.Filing(
+            kind=Kind.TIP_OFF,
+            subject=Subject.COLLUSION,
+            channel=Channel.LETTER,
+            received_at=_back(4, 9, 0),
+            filer_kind=FilerKind.PERSON,
+            identity=Identity(name="李国平", phone="13971352468"),
+            respondent_name="黄州区某街道办事处工作人员",
+            industry="housing_municipal",
+            facts="街道办事处一名工作人员授意招标代理机构为其亲属控制的公司量身设置资格条件。",
+            files=_evidence("举报信.pdf"),
+            project_text="黄州区街道便民服务中心改造工程",
+        ),
+        actor=clerk,
+        at=_back(4, 10, 0),
+    ).matter
+    services.matter_accept(matter=tip, actor=clerk, note="线索具体，予以受理。", now=_back(3, 9, 0))
+    discipline = Department.objects.filter(code="discipline").first()
+    transfer = routing.matter_transfer(
+        matter=tip,
+        actor=clerk,
+        body=discipline,
+        body_name="" if discipline is not None else "区纪委监委",
+        reason="反映公职人员插手招标投标活动，属纪检监察机关管辖。",
+        legal_basis="《监察法》第十一条；《信访工作条例》第二十一条",
+        now=_back(3, 11, 0),
+    )
+    routing.transfer_receipt(
+        transfer=transfer,
+        actor=clerk,
+        received_on=_back(2, 9).date(),
+        reference="纪收〔2026〕31号",
+        upload=upload("转办回执.pdf", pdf_bytes("receipt")),
+        now=_back(1, 9, 30),
+    )
+    out.append(tip)
+
+    # 15. A decided, served matter archived with its case-file index (卷内目录).
+    closed = _accepted(
+        _complaint(
+            OTHER_BIDDER,
+            respondent="黄冈市黄州区水务投资有限公司",
+            knew=_back(16, 9).date(),
+            facts="招标人在开标前擅自修改评分办法，未书面通知所有投标人。",
+            requests="请求责令招标人改正。",
+            project=None,
+            project_text="黄州区城区供水管网改造工程",
+            industry="water",
+            tag="archived",
+        ),
+        clerk,
+        14,
+    ).matter
+    _self_handled_draft(
+        closed,
+        clerk,
+        colleague,
+        13,
+        outcome=Outcome.ORDER_CORRECT,
+        facts="招标人修改评分办法未在投标截止15日前书面通知所有潜在投标人。",
+        decision_text="责令招标人改正，依法重新组织评标。",
+    )
+    _served(closed, clerk, section_head, principal, OTHER_BIDDER.name)
+    archive.matter_archive(matter=closed, actor=clerk)
+    out.append(closed)
+    return out, served

@@ -48,7 +48,7 @@ def test_recompute_and_rekey_commands(personas: Any, file: Any, settings: Any) -
 def test_demo_complaints_load_once(personas: Any) -> None:
     out = io.StringIO()
     with time_machine.travel(china(2026, 11, 27, 11, 30), tick=False):
-        assert load_demo_complaints(stdout=out) == 10
+        assert load_demo_complaints(stdout=out) == 15
         assert load_demo_complaints(stdout=io.StringIO()) == 0
     statuses = list(Matter.objects.order_by("pk").values_list("status", flat=True))
     assert statuses.count(Status.LINKED) == 1
