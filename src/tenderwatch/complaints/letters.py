@@ -88,9 +88,7 @@ def non_acceptance_notice() -> bytes:
     doc.addressee("{{ filer_name }}：")
     doc.body(MATTER_LINE)
     doc.body("经审查，该{{ matter_kind }}有下列情形，本机关决定不予受理：")
-    doc.control("{%p for g in grounds %}")
-    doc.body("{{ loop.index }}. {{ g.ground }}{% if g.basis %}（依据：{{ g.basis }}）{% endif %}")
-    doc.control("{%p endfor %}")
+    doc.numbered("g", "grounds", "{{ g.ground }}{% if g.basis %}（依据：{{ g.basis }}）{% endif %}")
     doc.body("{{ remedy }}")
     doc.body("特此告知。")
     doc.signature()
@@ -109,9 +107,7 @@ def supplement_request() -> bytes:
         f"经审查，该{{{{ matter_kind }}}}材料不齐全。根据{COMPLAINT_RULES_7}的规定，"
         "请于{{ supplement_due }}前补正下列材料："
     )
-    doc.control("{%p for item in items %}")
-    doc.body("{{ loop.index }}. {{ item }}")
-    doc.control("{%p endfor %}")
+    doc.numbered("item", "items", "{{ item }}")
     doc.body(
         "补正期间不计入审查期限。逾期未补正或者补正后仍不符合要求的，本机关将依法作出"
         "不予受理的决定。"
@@ -136,9 +132,7 @@ def transfer_letter() -> bytes:
         "请将处理结果函告本机关。"
     )
     doc.body("附件：")
-    doc.control("{%p for e in enclosures %}")
-    doc.body("{{ loop.index }}. {{ e }}")
-    doc.control("{%p endfor %}")
+    doc.numbered("e", "enclosures", "{{ e }}")
     doc.signature()
     return doc.to_bytes()
 
@@ -155,9 +149,7 @@ def handling_decision() -> bytes:
     doc.heading("一、查明的事实")
     doc.body("{{ facts }}")
     doc.heading("二、处理依据")
-    doc.control("{%p for basis in legal_basis %}")
-    doc.body("{{ loop.index }}. {{ basis }}")
-    doc.control("{%p endfor %}")
+    doc.numbered("basis", "legal_basis", "{{ basis }}")
     doc.heading("三、处理决定")
     doc.body("{{ outcome }}")
     doc.body("{{ decision_text }}")

@@ -203,6 +203,13 @@ class OfficialDocument:
         """A docxtpl paragraph tag (`{%p for … %}`, `{%p endfor %}`): the paragraph vanishes."""
         self._para(tag, align=WD_ALIGN_PARAGRAPH.LEFT)
 
+    def numbered(self, item: str, items: str, line: str) -> None:
+        """One numbered paragraph per element of the list `items` (named `item` in `line`):
+        "1. …", "2. …", as docxtpl repeats the paragraph between its two tags."""
+        self.control(f"{{%p for {item} in {items} %}}")
+        self.body("{{ loop.index }}. " + line)
+        self.control("{%p endfor %}")
+
     def blank(self) -> None:
         self._para("")
 
