@@ -137,7 +137,8 @@ def screen_collusion(
     and bidders as context) and raise their findings as warnings of origin "screen"."""
     from tenderwatch.screening.collusion import api
 
-    lot_ids = api.lots_with_bids(project_ids)
+    ids = sorted(set(project_ids))
+    lot_ids = api.lots_with_bids(ids)
     report = ScreenReport(rules=["collusion"])
     if not lot_ids:
         return report
@@ -148,7 +149,7 @@ def screen_collusion(
             report.raised.add(services.warnings_raise(findings=findings, origin=Origin.SCREEN))
             if progress is not None:
                 progress(len(part))
-    report.projects = len(set(project_ids))
+    report.projects = len(ids)
     return report
 
 
