@@ -251,66 +251,26 @@ def price_steps(
     """Prices in regular steps: three or more bids of different bidders whose prices rise by
     equal differences (to the cent) or by equal ratios (within the cent's rounding).
 
-    Each pair (a, b) of a lot names the middle price an equal step needs, (a + b)/2, and the one
-    an equal ratio needs, √(a·b); the pairs whose middle exists (a hashed lookup of the lot's
-    prices) are joined to the bids that have it."""
+    The lot's triples (a, m, b) whose middle m is an equal step's, (a + b)/2, or near an equal
+    ratio's, √(a·b) (`within.price_triples`), grouped by their step or ratio into chains."""
     params = params or Params()
     g = _grouped(bids)
-    pairs = within.price_pairs(g, params.statuses).lazy()
-    mask = pl.Series(within.priced_mask(g, params.statuses))
-    priced = (
-        g.frame.filter(mask)
-        .select("lot", "bid", "bidder")
-        .with_columns(pl.Series("c", within.cents(g)).filter(mask))
-        .lazy()
-    )
-    middle = priced.select(
-        "lot",
-        pl.col("bid").alias("m_bid"),
-        pl.col("bidder").alias("m_bidder"),
-        pl.col("c").alias("m"),
-    )
-    # The lot's prices hashed with the lot; for the ratio's middle, by pairs of cents (c // 2):
-    # two lookups then cover √(a·b) − 1 … √(a·b) + 1.
-    prices_list = priced.select(_key(pl.col("lot"), pl.col("c"))).collect()["k"].implode()
-    halves_list = priced.select(_key(pl.col("lot"), pl.col("c") // 2)).collect()["k"].implode()
+    triples = within.price_triples(g, params.statuses).lazy()
     a, m, b = pl.col("a"), pl.col("m"), pl.col("b")
-    distinct = (pl.col("m_bidder") != pl.col("a_bidder")) & (
-        pl.col("m_bidder") != pl.col("b_bidder")
-    )
     round_cents = round(params.round_step * 100)
-    half = (a + b) // 2
-    steps_found = pairs.filter(((a + b) % 2 == 0) & _key(pl.col("lot"), half).is_in(prices_list))
-    geometric = (a.cast(pl.Float64) * b.cast(pl.Float64)).sqrt().round().cast(pl.Int64)
-    near = pairs.filter(
-        _key(pl.col("lot"), (geometric - 1) // 2).is_in(halves_list)
-        | _key(pl.col("lot"), (geometric + 1) // 2).is_in(halves_list)
-    )
-    steps_found, near = (x.lazy() for x in pl.collect_all([steps_found, near]))
-    # Only the lots with a candidate are joined to their bids.
-    lots = pl.concat([steps_found.select("lot"), near.select("lot")]).unique()
-    middle = middle.join(lots, on="lot", how="semi")
-    equal_steps = (
-        steps_found.with_columns(half.alias("m"))
-        .join(middle, on=["lot", "m"])
-        .filter(distinct & (m > a))
-        .with_columns(
-            (m - a).alias("step"),
-            ((m - a) % round_cents == 0).alias("round"),
-        )
-        .with_columns(pl.col("step").cast(pl.String).alias("key"))
+    equal_steps = triples.filter(pl.col("arith")).with_columns(
+        (m - a).alias("step"),
+        ((m - a) % round_cents == 0).alias("round"),
+        (m - a).cast(pl.String).alias("key"),
     )
     ratio = m.cast(pl.Float64) / a.cast(pl.Float64)
     units = ratio / params.round_ratio
     slack = pl.max_horizontal(pl.lit(1e-6), 1.0 / a.cast(pl.Float64))
-    nearby = pl.concat([near.with_columns((geometric + d).alias("m")) for d in (-1, 0, 1)])
     equal_ratios = (
-        nearby.join(middle, on=["lot", "m"])
-        .filter(
-            distinct
+        triples.filter(
+            ~pl.col("arith")
             & (m > a)
             & (m < b)
-            & ((b - m) != (m - a))
             & (
                 (b.cast(pl.Float64) - m.cast(pl.Float64) ** 2 / a.cast(pl.Float64)).abs()
                 <= params.ratio_tolerance_cents
@@ -338,7 +298,15 @@ def price_steps(
         )
         parts.append(chains.with_columns(pl.lit(kind).alias("kind")))
     chains = pl.concat(parts, how="diagonal_relaxed")
-    members = priced.select("lot", "bid", "bidder", "c").join(lots, on="lot", how="semi")
+    members = pl.concat(
+        triples.select(
+            "lot",
+            pl.col(f"{t}_bid").alias("bid"),
+            pl.col(f"{t}_bidder").alias("bidder"),
+            pl.col(t).alias("c"),
+        )
+        for t in "amb"
+    ).unique(["lot", "bid"])
     chains = (
         chains.with_row_index("chain")
         .explode("bids")

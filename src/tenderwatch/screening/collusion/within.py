@@ -3,10 +3,12 @@
 Bids are grouped by lot (contiguous rows, lots ascending: the ledger's query and the generator's
 Parquet give them so; otherwise they are sorted once). Every pair of bids of one lot is then a
 pair of row positions (i, i + k) with k below the largest lot's size — found by comparing the lot
-column with itself shifted, with no join and no group-by. The pairs are made once and read by
+column with itself shifted, with no join and no group-by. The offsets are found once and read by
 every check: shared fingerprints (hashes compared, the exact values then grouped on the few
-matching rows), identical prices, prices in equal steps or equal ratios. The moment screens read
-the same grouped frame with order-free aggregations (no sort by price).
+matching rows), identical prices. Prices in equal steps or equal ratios put each lot's priced
+bids in price order first, so that a middle price is looked for only between two bids (a
+triple, `price_triples`). The moment screens read the same grouped frame with order-free
+aggregations (no sort by price).
 """
 
 from __future__ import annotations
@@ -154,35 +156,57 @@ def cents(g: Grouped) -> np.ndarray:
     return (g.frame["price"].fill_null(0) * 100).round().cast(pl.Int64).to_numpy()
 
 
-def price_pairs(g: Grouped, statuses: tuple[str, ...]) -> pl.DataFrame:
-    """Pairs of priced bids of different bidders of a lot, the lower price first, in cents."""
-    priced = priced_mask(g, statuses)
-    c = cents(g)[priced]
-    lots = np.ascontiguousarray(g.frame["lot"].to_numpy()[priced])
-    bidders = np.ascontiguousarray(g.frame["bidder"].to_numpy()[priced])
-    bids = np.ascontiguousarray(g.frame["bid"].to_numpy()[priced])
-    parts: dict[str, list[np.ndarray]] = {
-        n: [] for n in ("lot", "a_bid", "a_bidder", "a", "b_bid", "b_bidder", "b")
-    }
-    for k, same in enumerate(_offsets(lots), start=1):
-        left_c, right_c = c[:-k], c[k:]
-        keep = np.flatnonzero(same & (bidders[:-k] != bidders[k:]) & (left_c != right_c))
-        i, j = keep, keep + k
-        swap = c[i] > c[j]
-        low, high = np.where(swap, j, i), np.where(swap, i, j)
-        parts["lot"].append(lots[low])
-        parts["a_bid"].append(bids[low])
-        parts["a_bidder"].append(bidders[low])
-        parts["a"].append(c[low])
-        parts["b_bid"].append(bids[high])
-        parts["b_bidder"].append(bidders[high])
-        parts["b"].append(c[high])
-    return pl.DataFrame(
-        [
-            pl.Series(name, np.concatenate(v) if v else np.empty(0, dtype=np.int64)).cast(pl.Int64)
-            for name, v in parts.items()
+_TRIPLE = ("lot", "a_bid", "a_bidder", "a", "m_bid", "m_bidder", "m", "b_bid", "b_bidder", "b")
+
+
+def price_triples(g: Grouped, statuses: tuple[str, ...]) -> pl.DataFrame:
+    """Triples (a, m, b) of priced bids of three different bidders of a lot, in cents, with
+    a < b and m between them in the lot's price order, where m is an equal step's middle
+    (2m = a + b) or within a cent of an equal ratio's (√(a·b), the exact test left to the
+    caller); `arith` marks the first kind.
+
+    The priced bids are put in price order within each lot; a middle then sits at a row strictly
+    between a pair's rows (i, i + k), so for each gap k ≥ 2 the rows i + 1 … i + k − 1 of every
+    pair are compared at once (a pair of neighbours holds no middle and is never looked at).
+    No pair is stored, hashed or joined: the work is a few vector passes per gap."""
+    priced = pl.Series(priced_mask(g, statuses))
+    frame = pl.DataFrame(
+        {
+            "lot": g.frame["lot"].filter(priced),
+            "c": pl.Series(cents(g)).filter(priced),
+            "bidder": g.frame["bidder"].filter(priced),
+            "bid": g.frame["bid"].filter(priced),
+        }
+    ).sort("lot", "c")  # the lots stay ascending
+    lots, c = frame["lot"].to_numpy(), frame["c"].to_numpy()
+    bidders, bids = frame["bidder"].to_numpy(), frame["bid"].to_numpy()
+    wide = c.astype(np.float64)
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # rows of a, m, b
+    for k, same in enumerate(_offsets(lots)[1:], start=2):
+        low = np.flatnonzero(same & (bidders[:-k] != bidders[k:]) & (c[:-k] != c[k:]))
+        if not low.size:
+            continue
+        high = low + k
+        between = low[:, None] + np.arange(1, k)  # the rows between each pair, one per column
+        m = c[between]
+        twice = (c[low] + c[high])[:, None]
+        geometric = np.rint(np.sqrt(wide[low] * wide[high])).astype(np.int64)[:, None]
+        pair, column = np.nonzero((2 * m == twice) | (np.abs(m - geometric) <= 1))
+        middle = between[pair, column]
+        a, b = low[pair], high[pair]
+        other = (bidders[middle] != bidders[a]) & (bidders[middle] != bidders[b])
+        found.append((a[other], middle[other], b[other]))
+    empty = np.empty(0, dtype=np.int64)
+    rows = [np.concatenate(x) for x in zip(*found, strict=True)] if found else [empty, empty, empty]
+    columns = [pl.Series("lot", lots[rows[0]])]
+    for name, at in zip("amb", rows, strict=True):
+        columns += [
+            pl.Series(f"{name}_bid", bids[at]),
+            pl.Series(f"{name}_bidder", bidders[at]),
+            pl.Series(name, c[at]),
         ]
-    )
+    out = pl.DataFrame(columns).with_columns(pl.col(n).cast(pl.Int64) for n in _TRIPLE)
+    return out.with_columns((2 * pl.col("m") == pl.col("a") + pl.col("b")).alias("arith"))
 
 
 def moment_aggregations() -> list[pl.Expr]:
