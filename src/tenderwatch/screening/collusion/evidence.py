@@ -144,21 +144,40 @@ def related_fingerprints(
         "tenderer",
         pl.coalesce("bid_deadline", "registered_at").alias("at"),
     )
-    frame = bids.lazy().join(when, on="lot").filter(pl.col("tenderer").is_not_null())
+    fields = list(params.fields)
+    frame = (  # joined once, read by each field's query
+        bids.lazy()
+        .select("lot", "bid", "bidder", *fields)
+        .join(when, on="lot")
+        .filter(pl.col("tenderer").is_not_null())
+        .collect()
+        .lazy()
+    )
     window = pl.duration(days=params.window_days)
     parts = []
-    for column, item in params.fields.items():
+    for column in fields:
+        item = params.fields[column]
         rows = frame.filter(pl.col(column).is_not_null()).select(
             "tenderer", "lot", "bid", "bidder", "at", pl.col(column).alias("value")
         )
-        # Values held by two or more bidders of one tenderer, across two or more lots.
+        # Values held by two or more bidders of one tenderer, across two or more lots: found on
+        # the values' hashes with minimum ≠ maximum (no set per group); a rare collision only
+        # lets rows through to the exact join below.
+        hashed = rows.select("tenderer", pl.col("value").hash(7).alias("h"), "bidder", "lot")
         candidates = (
-            rows.group_by("tenderer", "value")
-            .agg(pl.col("bidder").n_unique().alias("nb"), pl.col("lot").n_unique().alias("nl"))
-            .filter((pl.col("nb") >= 2) & (pl.col("nl") >= 2))
-            .select("tenderer", "value")
+            hashed.group_by("tenderer", "h")
+            .agg(
+                (pl.col("bidder").min() != pl.col("bidder").max()).alias("bidders"),
+                (pl.col("lot").min() != pl.col("lot").max()).alias("lots"),
+            )
+            .filter(pl.col("bidders") & pl.col("lots"))
+            .select("tenderer", "h")
         )
-        rows = rows.join(candidates, on=["tenderer", "value"], how="semi")
+        rows = (
+            rows.with_columns(pl.col("value").hash(7).alias("h"))
+            .join(candidates, on=["tenderer", "h"], how="semi")
+            .drop("h")
+        )
         pairs = rows.join(rows, on=["tenderer", "value"], suffix="_o").filter(
             (pl.col("lot") != pl.col("lot_o"))
             & (pl.col("bidder") != pl.col("bidder_o"))

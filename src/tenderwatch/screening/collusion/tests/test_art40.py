@@ -3,6 +3,9 @@ check fires on its fact, and a near miss — the closest thing that is not that 
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import random
 from typing import Any
 
 import polars as pl
@@ -275,3 +278,89 @@ def test_the_same_ip_in_two_lots_of_one_tenderer_within_the_window() -> None:
     context, targets = frames.only([1, 3, 4]), frames.only([2])
     again = [f for f in api.run(targets, context).findings if f.rule_id.startswith("BO-08")]
     assert [(f.lot_id, f.key) for f in again] == [(2, found[0].key)]
+
+
+def _related_by_loop(frames: Any, params: evidence.Params) -> set[tuple[Any, ...]]:
+    """related_fingerprints' definition as plain loops: for each field, pairs of bids of
+    different bidders in different lots of one tenderer within the window, sharing the value,
+    reported on the later lot — unless both bidders already share that value inside a lot."""
+    at = {
+        r["lot"]: r["bid_deadline"] or r["registered_at"] for r in frames.lots.iter_rows(named=True)
+    }
+    tenderer = {r["lot"]: r["tenderer"] for r in frames.lots.iter_rows(named=True)}
+    window = dt.timedelta(days=params.window_days)
+    found: dict[tuple[Any, ...], set[tuple[int, int, int]]] = {}
+    for field in params.fields:
+        rows = [
+            (tenderer[r["lot"]], r["lot"], r["bid"], r["bidder"], r[field])
+            for r in frames.bids.iter_rows(named=True)
+            if r[field] is not None and tenderer[r["lot"]] is not None
+        ]
+        groups: dict[tuple[Any, Any], list[Any]] = {}
+        for row in rows:
+            groups.setdefault((row[0], row[4]), []).append(row)
+        candidates = {
+            key
+            for key, members in groups.items()
+            if len({m[3] for m in members}) >= 2 and len({m[1] for m in members}) >= 2
+        }
+        in_lot: dict[tuple[Any, int], set[int]] = {}
+        for t, lot_id, _bid, bidder, value in rows:
+            if (t, value) in candidates:
+                in_lot.setdefault((value, lot_id), set()).add(bidder)
+        inside = {(v, b) for (v, _lot), bs in in_lot.items() if len(bs) >= 2 for b in bs}
+        for (_t, value), members in groups.items():
+            for r, o in itertools.permutations(members, 2):
+                later = at[r[1]] > at[o[1]] or (at[r[1]] == at[o[1]] and r[1] > o[1])
+                if (
+                    r[1] != o[1]
+                    and r[3] != o[3]
+                    and abs(at[r[1]] - at[o[1]]) <= window
+                    and later
+                    and not ((value, r[3]) in inside and (value, o[3]) in inside)
+                ):
+                    found.setdefault((r[1], field, value), set()).update(
+                        {(r[2], r[3], r[1]), (o[2], o[3], o[1])}
+                    )
+    return {
+        (
+            lot_id,
+            field,
+            value,
+            tuple(sorted({b for b, _, _ in members})),
+            tuple(sorted({b for _, b, _ in members})),
+            tuple(sorted({lot for _, _, lot in members})),
+        )
+        for (lot_id, field, value), members in found.items()
+    }
+
+
+def test_related_lots_are_what_a_plain_loop_finds() -> None:
+    rng = random.Random(5)
+    lots = [
+        lot(n, days=rng.randrange(0, 500), tenderer=rng.choice([900, 901, 902]))
+        for n in range(1, 41)
+    ]
+    bids = [
+        bid(
+            n,
+            bidder=rng.randrange(1, 15),
+            price=float(rng.randrange(1_000_000, 2_000_000)),
+            client_ip=rng.choice([None, "60.1.1.1", "60.1.1.2", "60.1.1.3", "10.0.0.9"]),
+            ca_key_id=rng.choice([None, "鄂CA01", "鄂CA02", f"鄂CA{n:03d}"]),
+        )
+        for n in range(1, 41)
+        for _ in range(rng.randrange(2, 6))
+    ]
+    frames = make(lots, bids)
+    params = evidence.Params()
+    got = {
+        (r["lot"], r["field"], r["value"], tuple(r["bids"]), tuple(r["bidders"]), tuple(r["lots"]))
+        for r in evidence.related_fingerprints(frames.bids, frames.lots, params)
+        .collect()
+        .iter_rows(named=True)
+    }
+    expected = _related_by_loop(frames, params)
+    assert got == expected
+    assert len(expected) > 10
+    assert {field for _, field, *_ in expected} == {"client_ip", "ca_key_id"}
