@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -348,6 +349,80 @@ def letter_issue(*, kind: str, context: dict[str, Any], subject: Any, actor: Any
         },
     )
     return letter
+
+
+# -- files no letter refers to ----------------------------------------------------------------
+
+ORPHAN_AGE = dt.timedelta(hours=24)  # an issue in progress is never this old
+
+
+@dataclass(frozen=True)
+class OrphanFile:
+    name: str  # the storage's name, "letters/2026/…docx"
+    size: int
+    sha256: str
+    modified: dt.datetime
+
+
+def _stored_names(storage: Any, folder: str) -> Iterator[str]:
+    directories, files = storage.listdir(folder)
+    for name in files:
+        yield f"{folder}/{name}"
+    for directory in directories:
+        yield from _stored_names(storage, f"{folder}/{directory}")
+
+
+def orphan_files(*, older_than: dt.timedelta = ORPHAN_AGE) -> list[OrphanFile]:
+    """Letter files no letter refers to, last written more than `older_than` ago. An issue writes
+    its file before its row (a row never lacks its file), so an issue whose transaction rolled
+    back leaves its file behind; these are those files."""
+    storage = Letter._meta.get_field("file").storage
+    if not storage.exists("letters"):
+        return []
+    cutoff = timeutil.now() - older_than
+    referenced = set(Letter.objects.values_list("file", flat=True))
+    found = []
+    for name in sorted(_stored_names(storage, "letters")):
+        if name in referenced:
+            continue
+        modified = storage.get_modified_time(name)
+        if modified > cutoff:
+            continue
+        with storage.open(name, "rb") as handle:
+            content = bytes(handle.read())
+        found.append(OrphanFile(name, len(content), _sha(content), modified))
+    return found
+
+
+@transaction.atomic
+def orphan_files_sweep(*, older_than: dt.timedelta = ORPHAN_AGE) -> list[OrphanFile]:
+    """Remove the letter files no letter refers to (`orphan_files`), a system task: one audit
+    entry names every file with its size and SHA-256 before any is removed, and the files go
+    only once that entry is committed. A file that cannot be removed is found again next time."""
+    found = orphan_files(older_than=older_than)
+    if not found:
+        return []
+    audit.record(
+        actor=None,
+        action="letter.orphan_files_removed",
+        object_type="letters.letter",
+        object_repr=f"{len(found)} files",
+        after={
+            "older_than_hours": older_than.total_seconds() / 3600,
+            "files": [
+                {"name": f.name, "size": f.size, "sha256": f.sha256, "modified": f.modified}
+                for f in found
+            ],
+        },
+    )
+    storage = Letter._meta.get_field("file").storage
+
+    def remove() -> None:
+        for orphan in found:
+            storage.delete(orphan.name)
+
+    transaction.on_commit(remove)
+    return found
 
 
 def letters_of(subject: Any) -> QuerySet[Letter]:

@@ -12,8 +12,11 @@ import docx
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import transaction
 
 from tenderwatch.audit.models import AuditEntry
+from tenderwatch.core import timeutil
 from tenderwatch.core.errors import DomainError, NotFound, PermissionDenied
 from tenderwatch.core.timeutil import CHINA
 from tenderwatch.letters import registry, services
@@ -323,3 +326,69 @@ def test_an_uploaded_complaint_template_is_used(personas: Any, subject: Any) -> 
         kind=kind.code, context=dict(kind.sample), subject=subject, actor=personas.office_clerk
     )
     assert "特此通知，请知悉。" in texts(services.stored_bytes(letter))
+
+
+# -- files no letter refers to ---------------------------------------------------------------
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _interrupted_issue(personas: Any, subject: Any) -> str:
+    """An issue whose transaction rolls back after the file was written: the file stays."""
+    names = []
+    with pytest.raises(_Interrupted), transaction.atomic():
+        names.append(_issue(personas, subject).file.name)
+        raise _Interrupted
+    assert not Letter.objects.filter(file=names[0]).exists()
+    return names[0]
+
+
+def test_the_sweep_removes_only_old_files_no_letter_refers_to(
+    personas: Any,
+    subject: Any,
+    organ: str,
+    test_kind: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    storage = Letter._meta.get_field("file").storage
+    kept = _issue(personas, subject)
+    orphan = _interrupted_issue(personas, subject)
+    assert storage.exists(orphan) and storage.exists(kept.file.name)
+    with storage.open(orphan, "rb") as handle:
+        content = handle.read()
+
+    # Younger than a day: an issue could still be writing it.
+    assert services.orphan_files() == []
+    assert services.orphan_files_sweep() == []
+
+    later = timeutil.now() + dt.timedelta(hours=25)
+    with time_machine.travel(later, tick=False):
+        listed = services.orphan_files()
+        assert [f.name for f in listed] == [orphan]
+        assert storage.exists(orphan)  # listing removes nothing
+        with django_capture_on_commit_callbacks(execute=True):
+            swept = services.orphan_files_sweep()
+    assert [f.name for f in swept] == [orphan]
+    assert swept[0].sha256 == hashlib.sha256(content).hexdigest()
+    assert not storage.exists(orphan)
+    assert services.stored_bytes(kept)  # the issued letter's file is untouched
+    entry = AuditEntry.objects.get(action="letter.orphan_files_removed")
+    assert entry.actor is None
+    assert [f["name"] for f in entry.after["files"]] == [orphan]
+    assert entry.after["files"][0]["size"] == swept[0].size > 0
+
+
+def test_the_sweep_command_lists_on_a_dry_run_and_removes_otherwise(
+    personas: Any, subject: Any, organ: str, test_kind: Any
+) -> None:
+    storage = Letter._meta.get_field("file").storage
+    orphan = _interrupted_issue(personas, subject)
+    out = io.StringIO()
+    call_command("letters", "sweep", "--older-than-hours", "0", "--dry-run", stdout=out)
+    assert orphan in out.getvalue() and storage.exists(orphan)
+    out = io.StringIO()
+    call_command("letters", "sweep", "--older-than-hours", "0", stdout=out)
+    assert orphan in out.getvalue()
+    assert AuditEntry.objects.filter(action="letter.orphan_files_removed").count() == 1
