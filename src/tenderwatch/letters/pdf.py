@@ -2,11 +2,14 @@
 
 Without `soffice`/`libreoffice` on PATH, `available()` is False and nothing fails: the pages
 offer the Word file only. With it, CJK text is set in the fonts the template names, falling back
-to Noto Serif/Sans CJK SC (Debian's fonts-noto-cjk) where 仿宋 or 宋体 are not installed.
+to Noto Serif/Sans CJK SC (Debian's fonts-noto-cjk) where 仿宋, 宋体 or 黑体 are not installed:
+the conversion runs with `fonts/fonts.conf` as its fontconfig file, which adds those rules to
+the system's.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -15,6 +18,7 @@ from pathlib import Path
 from django.conf import settings
 
 TIMEOUT_SECONDS = 120
+FONTS_CONF = Path(__file__).with_name("fonts") / "fonts.conf"
 
 
 def executable() -> str | None:
@@ -51,6 +55,7 @@ def convert(docx: bytes) -> bytes:
             ],
             check=True,
             capture_output=True,
+            env={**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)},
             timeout=TIMEOUT_SECONDS,
         )
         target = folder / "letter.pdf"
