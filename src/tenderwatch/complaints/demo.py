@@ -161,6 +161,63 @@ def _text(project: Project | None, fallback: str) -> dict[str, Any]:
     return {"project_text": fallback}
 
 
+def _files(
+    evidence: str = "",
+    *,
+    objection: tuple[str, str] | None = None,
+    signed: tuple[str, str] | None = None,
+) -> list[tuple[str, Any]]:
+    """A filing's PDFs: the evidence (named `evidence`), the objection with its answer and the
+    signed letter of complaint, these two given as (file name, content)."""
+    out = _evidence(evidence) if evidence else []
+    for purpose, pdf in ((Purpose.OBJECTION, objection), (Purpose.SIGNED_LETTER, signed)):
+        if pdf is not None:
+            out.append((purpose, upload(pdf[0], pdf_bytes(pdf[1]))))
+    return out
+
+
+def _complaint(
+    identity: Identity,
+    *,
+    project: Project | None = None,
+    project_text: str,
+    subject: str = Subject.EVALUATION_RESULT,
+    filer_role: str = FilerRole.BIDDER,
+    **fields: Any,
+) -> services.Filing:
+    """A company's complaint (a bidder's unless `filer_role` says otherwise), declared true, on
+    the ledger's project when there is one (else on the project as the filer names it)."""
+    return services.Filing(
+        kind=Kind.COMPLAINT,
+        subject=subject,
+        filer_kind=FilerKind.ENTITY,
+        filer_role=filer_role,
+        identity=identity,
+        declaration=True,
+        **_text(project, project_text),
+        **fields,
+    )
+
+
+def _tip_off(
+    subject: str,
+    *,
+    identity: Identity | None = None,
+    project: Project | None = None,
+    project_text: str,
+    **fields: Any,
+) -> services.Filing:
+    """A tip-off, anonymous unless a person is named."""
+    return services.Filing(
+        kind=Kind.TIP_OFF,
+        subject=subject,
+        filer_kind=FilerKind.ANONYMOUS if identity is None else FilerKind.PERSON,
+        identity=identity if identity is not None else Identity(),
+        **_text(project, project_text),
+        **fields,
+    )
+
+
 def _load(
     clerk: User,
     section_head: User,
@@ -174,12 +231,8 @@ def _load(
     # 1. A losing bidder against the evaluation result, filed this morning: waits for the clerk.
     out.append(
         _file(
-            services.Filing(
-                kind=Kind.COMPLAINT,
-                subject=Subject.EVALUATION_RESULT,
-                filer_kind=FilerKind.ENTITY,
-                filer_role=FilerRole.BIDDER,
-                identity=BIDDER,
+            _complaint(
+                BIDDER,
                 respondent_name="黄冈市黄州区交通投资有限公司",
                 respondent_address="湖北省黄冈市黄州区西湖一路12号",
                 respondent_contact="0713-8350012",
@@ -194,13 +247,13 @@ def _load(
                 ),
                 grounds="招标投标法实施条例 第四十九条、第五十四条",
                 requests="请求责令招标人组织原评标委员会复核，取消第一中标候选人的业绩加分。",
-                declaration=True,
-                files=[
-                    *_evidence("评标结果公示截图.pdf"),
-                    (Purpose.OBJECTION, upload("异议书及答复.pdf", pdf_bytes("objection"))),
-                    (Purpose.SIGNED_LETTER, upload("投诉书（盖章）.pdf", pdf_bytes("signed"))),
-                ],
-                **_text(transport, "黄州区农村公路安全生命防护工程（二标段）"),
+                files=_files(
+                    "评标结果公示截图.pdf",
+                    objection=("异议书及答复.pdf", "objection"),
+                    signed=("投诉书（盖章）.pdf", "signed"),
+                ),
+                project=transport,
+                project_text="黄州区农村公路安全生命防护工程（二标段）",
             ),
             at=_back(0, 9, 12),
         )
@@ -209,18 +262,14 @@ def _load(
     # 2. The same bidder files the same matter again an hour later: linked, not counted twice.
     out.append(
         _file(
-            services.Filing(
-                kind=Kind.COMPLAINT,
-                subject=Subject.EVALUATION_RESULT,
-                filer_kind=FilerKind.ENTITY,
-                filer_role=FilerRole.BIDDER,
-                identity=BIDDER,
+            _complaint(
+                BIDDER,
                 respondent_name="黄冈市黄州区交通投资有限公司",
                 industry="transport",
                 facts="补充：第一中标候选人项目经理同时在另一在建项目任职。",
-                declaration=True,
-                files=_evidence("项目经理在建证明.pdf"),
-                **_text(transport, "黄州区农村公路安全生命防护工程（二标段）"),
+                files=_files("项目经理在建证明.pdf"),
+                project=transport,
+                project_text="黄州区农村公路安全生命防护工程（二标段）",
             ),
             at=_back(0, 10, 5),
         )
@@ -229,12 +278,10 @@ def _load(
     # 3. A complaint filed two working days ago, still not decided: overdue on the plan's
     #    1 working day, and raised to the office head by the sweeper.
     overdue = _file(
-        services.Filing(
-            kind=Kind.COMPLAINT,
+        _complaint(
+            OTHER_BIDDER,
             subject=Subject.TENDER_DOCUMENTS,
-            filer_kind=FilerKind.ENTITY,
             filer_role=FilerRole.APPLICANT,
-            identity=OTHER_BIDDER,
             respondent_name="黄冈市黄州区城市建设投资有限公司",
             respondent_address="湖北省黄冈市黄州区西湖二路8号",
             industry="housing_municipal",
@@ -247,13 +294,13 @@ def _load(
             ),
             grounds="招标投标法实施条例 第三十二条第（三）项",
             requests="请求责令招标人修改招标文件并顺延投标截止时间。",
-            declaration=True,
-            files=[
-                *_evidence("招标文件第三章节选.pdf"),
-                (Purpose.OBJECTION, upload("异议回复.pdf", pdf_bytes("reply"))),
-                (Purpose.SIGNED_LETTER, upload("投诉书.pdf", pdf_bytes("letter"))),
-            ],
-            **_text(housing, "黄州区东湖片区老旧小区改造工程"),
+            files=_files(
+                "招标文件第三章节选.pdf",
+                objection=("异议回复.pdf", "reply"),
+                signed=("投诉书.pdf", "letter"),
+            ),
+            project=housing,
+            project_text="黄州区东湖片区老旧小区改造工程",
         ),
         at=_back(2, 15, 40),
     )
@@ -262,12 +309,9 @@ def _load(
 
     # 4. Accepted yesterday: the 30 working days of 条例 第六十一条 run from acceptance.
     accepted = _file(
-        services.Filing(
-            kind=Kind.COMPLAINT,
+        _complaint(
+            OTHER_BIDDER,
             subject=Subject.OPENING,
-            filer_kind=FilerKind.ENTITY,
-            filer_role=FilerRole.BIDDER,
-            identity=OTHER_BIDDER,
             respondent_name="黄冈市黄州区水务投资有限公司",
             respondent_address="湖北省黄冈市黄州区江北路3号",
             industry="water",
@@ -276,13 +320,13 @@ def _load(
             objection_reply_on=_back(2, 9).date(),
             facts="开标时未当众检查投标文件密封情况，唱标价格与投标函不一致，当场提出异议未获答复。",
             requests="请求查明开标程序违法事实并依法处理。",
-            declaration=True,
-            files=[
-                *_evidence("开标记录.pdf"),
-                (Purpose.OBJECTION, upload("开标现场异议记录.pdf", pdf_bytes("opening"))),
-                (Purpose.SIGNED_LETTER, upload("投诉书.pdf", pdf_bytes("letter2"))),
-            ],
-            **_text(water, "黄州区长河泵站更新改造工程"),
+            files=_files(
+                "开标记录.pdf",
+                objection=("开标现场异议记录.pdf", "opening"),
+                signed=("投诉书.pdf", "letter2"),
+            ),
+            project=water,
+            project_text="黄州区长河泵站更新改造工程",
         ),
         at=_back(1, 9, 30),
     )
@@ -321,19 +365,14 @@ def _load(
 
     # 6. Out of time and without a prior objection: non-acceptance approved and notified.
     late = _file(
-        services.Filing(
-            kind=Kind.COMPLAINT,
-            subject=Subject.EVALUATION_RESULT,
-            filer_kind=FilerKind.ENTITY,
-            filer_role=FilerRole.BIDDER,
-            identity=BIDDER,
+        _complaint(
+            BIDDER,
             respondent_name="黄冈市黄州区第一中学",
             industry="housing_municipal",
             knew_on=today - dt.timedelta(days=40),
             facts="对教学楼建设工程评标结果有异议，认为评分不公。",
             requests="请求重新评标。",
-            declaration=True,
-            files=[(Purpose.SIGNED_LETTER, upload("投诉书.pdf", pdf_bytes("late")))],
+            files=_files(signed=("投诉书.pdf", "late")),
             project_text="黄州区第一中学教学楼建设工程",
         ),
         at=_back(1, 16, 20),
@@ -352,18 +391,17 @@ def _load(
     # 7. An anonymous tip-off about collusion (3 days to decide, working days by default).
     out.append(
         _file(
-            services.Filing(
-                kind=Kind.TIP_OFF,
-                subject=Subject.COLLUSION,
-                filer_kind=FilerKind.ANONYMOUS,
+            _tip_off(
+                Subject.COLLUSION,
                 respondent_name="黄冈市鸿达建设工程有限公司等三家投标人",
                 industry="housing_municipal",
                 facts=(
                     "三家投标人的投标文件由同一人编制，电子投标文件的创建机器码一致，投标保证金"
                     "由同一账户转出，报价呈等差排列。"
                 ),
-                files=_evidence("线索说明.pdf"),
-                **_text(housing, "黄州区安置房建设项目（一期）"),
+                files=_files("线索说明.pdf"),
+                project=housing,
+                project_text="黄州区安置房建设项目（一期）",
             ),
             at=_back(0, 8, 5),
         )
@@ -372,12 +410,10 @@ def _load(
     # 8. A named tip-off on 转包, received by letter and entered by the clerk.
     out.append(
         _file(
-            services.Filing(
-                kind=Kind.TIP_OFF,
-                subject=Subject.PERFORMANCE,
+            _tip_off(
+                Subject.PERFORMANCE,
                 channel=Channel.LETTER,
                 received_at=_back(1, 9, 0),
-                filer_kind=FilerKind.PERSON,
                 identity=Identity(name="王建华", phone="13907131234"),
                 respondent_name="湖北永固市政工程有限公司",
                 industry="housing_municipal",
@@ -393,15 +429,13 @@ def _load(
     # 9. A matter assigned by the city (交办件), with the date the city wants an answer by.
     out.append(
         _file(
-            services.Filing(
-                kind=Kind.TIP_OFF,
-                subject=Subject.FRAUD,
+            _tip_off(
+                Subject.FRAUD,
                 channel=Channel.ASSIGNED,
                 received_at=_back(0, 8, 30),
                 assigned_source="黄冈市公共资源交易监督管理局",
                 assigned_ref="黄公管交〔2026〕17号",
                 assigned_due=calendar.add_workdays(today, 10),
-                filer_kind=FilerKind.ANONYMOUS,
                 respondent_name="黄冈市正信工程项目管理有限公司",
                 industry="water",
                 facts="反映招标代理机构为特定投标人量身定制资格条件，并提供虚假的专家抽取记录。",
@@ -415,23 +449,16 @@ def _load(
     # 10. Government procurement: the supplier never questioned the purchaser first (财政).
     out.append(
         _file(
-            services.Filing(
-                kind=Kind.COMPLAINT,
+            _complaint(
+                SUPPLIER,
                 subject=Subject.OTHER,
-                filer_kind=FilerKind.ENTITY,
-                filer_role=FilerRole.BIDDER,
-                identity=SUPPLIER,
                 respondent_name="黄冈市黄州区教育局",
                 respondent_address="湖北省黄冈市黄州区明珠大道20号",
                 industry="government_procurement",
                 knew_on=today - dt.timedelta(days=2),
                 facts="采购需求中的技术参数指向单一品牌，中标产品与采购需求不符。",
                 requests="请求责令重新开展采购活动。",
-                declaration=True,
-                files=[
-                    *_evidence("采购需求.pdf"),
-                    (Purpose.SIGNED_LETTER, upload("投诉书.pdf", pdf_bytes("gp"))),
-                ],
+                files=_files("采购需求.pdf", signed=("投诉书.pdf", "gp")),
                 project_text="黄州区中小学多媒体教学设备采购项目",
             ),
             at=_back(0, 10, 40),
@@ -443,40 +470,29 @@ def _load(
 # -- part 2: matters further on, each moved through the stages by the demo personas -------------
 
 
-def _complaint(
+def _stage_complaint(
     identity: Identity,
     *,
-    respondent: str,
     knew: dt.date,
-    facts: str,
-    requests: str,
-    project: Project | None,
-    project_text: str,
-    industry: str = "housing_municipal",
     tag: str,
+    industry: str = "housing_municipal",
+    **fields: Any,
 ) -> services.Filing:
-    return services.Filing(
-        kind=Kind.COMPLAINT,
-        subject=Subject.EVALUATION_RESULT,
-        filer_kind=FilerKind.ENTITY,
-        filer_role=FilerRole.BIDDER,
-        identity=identity,
-        respondent_name=respondent,
+    """A bidder's complaint against the evaluation result, objected to on the day it knew."""
+    return _complaint(
+        identity,
         respondent_address="湖北省黄冈市黄州区",
         industry=industry,
         knew_on=knew,
         objection_on=knew,
         objection_reply_on=knew,
-        facts=facts,
         grounds="招标投标法实施条例 第五十四条",
-        requests=requests,
-        declaration=True,
-        files=[
-            *_evidence(f"证明材料-{tag}.pdf"),
-            (Purpose.OBJECTION, upload("异议书及答复.pdf", pdf_bytes(f"objection-{tag}"))),
-            (Purpose.SIGNED_LETTER, upload("投诉书（盖章）.pdf", pdf_bytes(f"signed-{tag}"))),
-        ],
-        **_text(project, project_text),
+        files=_files(
+            f"证明材料-{tag}.pdf",
+            objection=("异议书及答复.pdf", f"objection-{tag}"),
+            signed=("投诉书（盖章）.pdf", f"signed-{tag}"),
+        ),
+        **fields,
     )
 
 
@@ -566,9 +582,9 @@ def _stages(
     # 11. Assigned (分办) to the housing department, in investigation: two officers, an inquiry,
     #     and a request for documents to the respondent with its working-day deadline.
     inquiry = _accepted(
-        _complaint(
+        _stage_complaint(
             OTHER_BIDDER,
-            respondent="黄冈市黄州区城市建设投资有限公司",
+            respondent_name="黄冈市黄州区城市建设投资有限公司",
             knew=_back(6, 9).date(),
             facts="第一中标候选人拟派项目经理同时在黄州区另一在建项目任职，评标委员会未予核查。",
             requests="请求查明项目经理在建情况，取消第一中标候选人资格。",
@@ -604,9 +620,9 @@ def _stages(
 
     # 12. Handled by the office itself; the draft decision waits at level 2 (审核): 赵磊 signs it.
     pending = _accepted(
-        _complaint(
+        _stage_complaint(
             BIDDER,
-            respondent="黄冈市黄州区交通投资有限公司",
+            respondent_name="黄冈市黄州区交通投资有限公司",
             knew=_back(9, 9).date(),
             facts="评标委员会对我公司技术标的评分明显低于评分标准，且无评分理由。",
             requests="请求责令复核评标结果。",
@@ -631,9 +647,9 @@ def _stages(
 
     # 13. Decided and served: the filer downloads the decision on the tracking page.
     served = _accepted(
-        _complaint(
+        _stage_complaint(
             SUPPLIER,
-            respondent="黄冈市黄州区城市建设投资有限公司",
+            respondent_name="黄冈市黄州区城市建设投资有限公司",
             knew=_back(12, 9).date(),
             facts="中标人投标文件中的类似业绩证明系伪造，招标人对异议未予处理。",
             requests="请求认定中标无效。",
@@ -658,12 +674,10 @@ def _stages(
 
     # 14. A named tip-off transferred (转办) to discipline inspection, its receipt recorded.
     tip = _filed(
-        services.Filing(
-            kind=Kind.TIP_OFF,
-            subject=Subject.COLLUSION,
+        _tip_off(
+            Subject.COLLUSION,
             channel=Channel.LETTER,
             received_at=_back(4, 9, 0),
-            filer_kind=FilerKind.PERSON,
             identity=Identity(name="李国平", phone="13971352468"),
             respondent_name="黄州区某街道办事处工作人员",
             industry="housing_municipal",
@@ -697,9 +711,9 @@ def _stages(
 
     # 15. A decided, served matter archived with its case-file index (卷内目录).
     closed = _accepted(
-        _complaint(
+        _stage_complaint(
             OTHER_BIDDER,
-            respondent="黄冈市黄州区水务投资有限公司",
+            respondent_name="黄冈市黄州区水务投资有限公司",
             knew=_back(16, 9).date(),
             facts="招标人在开标前擅自修改评分办法，未书面通知所有投标人。",
             requests="请求责令招标人改正。",

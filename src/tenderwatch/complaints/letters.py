@@ -51,10 +51,13 @@ COMMON_SAMPLE: dict[str, Any] = {
 ART_61 = "《中华人民共和国招标投标法实施条例》第六十一条"
 COMPLAINT_RULES_7 = "《工程建设项目招标投标活动投诉处理办法》第七条"
 
-MATTER_LINE = (
-    "你（单位）于{{ received_on }}提交的{{ matter_kind }}（编号：{{ matter_number }}），"
+# The matter as the letters name it, after "…提交的" (who filed it, and when, differ by letter).
+_MATTER = (
+    "{{ matter_kind }}（编号：{{ matter_number }}），"
     "涉及项目：{{ project_name }}（项目编号：{{ project_code }}），事项：{{ subject }}。"
 )
+MATTER_LINE = "你（单位）于{{ received_on }}提交的" + _MATTER
+FILED_LINE = "你（单位）提交的" + _MATTER
 
 
 def _head(doc: OfficialDocument, title: str) -> None:
@@ -63,46 +66,47 @@ def _head(doc: OfficialDocument, title: str) -> None:
     doc.title(title)
 
 
+def _letter(
+    title: str, addressee: str = "{{ filer_name }}：", *, heading: str = ""
+) -> OfficialDocument:
+    """A letter's masthead, number, title (`heading` when it differs) and addressee."""
+    doc = OfficialDocument(core_title=title)
+    _head(doc, heading or title)
+    doc.addressee(addressee)
+    return doc
+
+
+def _closed(doc: OfficialDocument, closing: str) -> bytes:
+    """The closing phrase (特此通知。/特此告知。) and the office's signature."""
+    doc.body(closing)
+    doc.signature()
+    return doc.to_bytes()
+
+
 def acceptance_notice() -> bytes:
-    doc = OfficialDocument(core_title="受理通知书")
-    _head(doc, "受理通知书")
-    doc.addressee("{{ filer_name }}：")
-    doc.body(
-        "你（单位）于{{ received_on }}提交的{{ matter_kind }}（编号：{{ matter_number }}），"
-        "涉及项目：{{ project_name }}（项目编号：{{ project_code }}），事项：{{ subject }}。"
-    )
+    doc = _letter("受理通知书")
+    doc.body(MATTER_LINE)
     doc.body(
         f"经审查，该{{{{ matter_kind }}}}符合受理条件。根据{ART_61}的规定，本机关决定自"
         "{{ accepted_on }}起予以受理，由{{ handling_department }}负责办理，"
         "并将于{{ conclusion_due }}前办结、书面告知处理结果。"
     )
     doc.body("办理期间，如有补充材料或者情况说明，请及时提交。联系电话：{{ contact_phone }}。")
-    doc.body("特此通知。")
-    doc.signature()
-    return doc.to_bytes()
+    return _closed(doc, "特此通知。")
 
 
 def non_acceptance_notice() -> bytes:
-    doc = OfficialDocument(core_title="不予受理告知书")
-    _head(doc, "不予受理告知书")
-    doc.addressee("{{ filer_name }}：")
+    doc = _letter("不予受理告知书")
     doc.body(MATTER_LINE)
     doc.body("经审查，该{{ matter_kind }}有下列情形，本机关决定不予受理：")
     doc.numbered("g", "grounds", "{{ g.ground }}{% if g.basis %}（依据：{{ g.basis }}）{% endif %}")
     doc.body("{{ remedy }}")
-    doc.body("特此告知。")
-    doc.signature()
-    return doc.to_bytes()
+    return _closed(doc, "特此告知。")
 
 
 def supplement_request() -> bytes:
-    doc = OfficialDocument(core_title="补正通知书")
-    _head(doc, "补正通知书")
-    doc.addressee("{{ filer_name }}：")
-    doc.body(
-        "你（单位）提交的{{ matter_kind }}（编号：{{ matter_number }}），涉及项目："
-        "{{ project_name }}（项目编号：{{ project_code }}），事项：{{ subject }}。"
-    )
+    doc = _letter("补正通知书")
+    doc.body(FILED_LINE)
     doc.body(
         f"经审查，该{{{{ matter_kind }}}}材料不齐全。根据{COMPLAINT_RULES_7}的规定，"
         "请于{{ supplement_due }}前补正下列材料："
@@ -112,19 +116,12 @@ def supplement_request() -> bytes:
         "补正期间不计入审查期限。逾期未补正或者补正后仍不符合要求的，本机关将依法作出"
         "不予受理的决定。"
     )
-    doc.body("特此通知。")
-    doc.signature()
-    return doc.to_bytes()
+    return _closed(doc, "特此通知。")
 
 
 def transfer_letter() -> bytes:
-    doc = OfficialDocument(core_title="转办函")
-    _head(doc, "转办函")
-    doc.addressee("{{ receiving_body }}：")
-    doc.body(
-        "本机关收到{{ filer_name }}提交的{{ matter_kind }}（编号：{{ matter_number }}），"
-        "涉及项目：{{ project_name }}（项目编号：{{ project_code }}），事项：{{ subject }}。"
-    )
+    doc = _letter("转办函", "{{ receiving_body }}：")
+    doc.body("本机关收到{{ filer_name }}提交的" + _MATTER)
     doc.body("主要内容：{{ summary }}")
     doc.body("转办理由：{{ reason }}")
     doc.body(
@@ -138,14 +135,8 @@ def transfer_letter() -> bytes:
 
 
 def handling_decision() -> bytes:
-    doc = OfficialDocument(core_title="投诉处理决定书")
-    _head(doc, "{{ matter_kind }}处理决定书")
-    doc.addressee("{{ filer_name }}：")
-    doc.body(
-        "你（单位）提交的{{ matter_kind }}（编号：{{ matter_number }}），涉及项目："
-        "{{ project_name }}（项目编号：{{ project_code }}），事项：{{ subject }}。"
-        "本机关依法进行了调查，现作出处理决定如下。"
-    )
+    doc = _letter("投诉处理决定书", heading="{{ matter_kind }}处理决定书")
+    doc.body(FILED_LINE + "本机关依法进行了调查，现作出处理决定如下。")
     doc.heading("一、查明的事实")
     doc.body("{{ facts }}")
     doc.heading("二、处理依据")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -469,6 +469,25 @@ def _letter_onto(notice: Notice, letter: Any) -> None:
     notice.save(update_fields=["letter_id", "letter_number"])
 
 
+def _tell_filer(
+    matter: Matter,
+    kind: str,
+    text: tuple[str, str],
+    letter: Callable[[], Any],
+    *,
+    event: str,
+    actor: Any,
+    at: dt.datetime,
+) -> Notice:
+    """Issue a notice with its official letter (made after the notice) and notify the filer."""
+    notice = _notice(matter, kind, text, actor=actor, at=at)
+    _letter_onto(notice, letter())
+    integrations.notify(
+        event=event, title=notice.title, body=notice.body, matter=matter, to_filer=True
+    )
+    return notice
+
+
 def _told_receipt(matter: Matter) -> None:
     from tenderwatch.complaints.recipients import office_staff
 
@@ -584,16 +603,14 @@ def matter_accept(
         for d in matter.deadlines.filter(state__in=LIVE_STATES)
         if d.clock in (Clock.CONCLUSION_PLAN, Clock.DECISION_STATUTE)
     ]
-    notice = _notice(
-        matter, NoticeKind.ACCEPTANCE, notices.acceptance(matter, shown), actor=actor, at=now
-    )
-    _letter_onto(notice, letters_out.acceptance_letter(matter, shown, actor=actor))
-    integrations.notify(
+    _tell_filer(
+        matter,
+        NoticeKind.ACCEPTANCE,
+        notices.acceptance(matter, shown),
+        lambda: letters_out.acceptance_letter(matter, shown, actor=actor),
         event="complaints.accepted",
-        title=notice.title,
-        body=notice.body,
-        matter=matter,
-        to_filer=True,
+        actor=actor,
+        at=now,
     )
     audit.record(
         actor=actor,
@@ -642,20 +659,14 @@ def matter_request_supplement(
         matter, clocks.supplement_rule(), start_on=timeutil.china_date(now), now=now
     )
     clocks.recompute_matter(matter, now=now)
-    notice = _notice(
+    _tell_filer(
         matter,
         NoticeKind.SUPPLEMENT_REQUEST,
         notices.supplement_request(matter, items, due),
+        lambda: letters_out.supplement_letter(matter, items, due, actor=actor),
+        event="complaints.supplement_requested",
         actor=actor,
         at=now,
-    )
-    _letter_onto(notice, letters_out.supplement_letter(matter, items, due, actor=actor))
-    integrations.notify(
-        event="complaints.supplement_requested",
-        title=notice.title,
-        body=notice.body,
-        matter=matter,
-        to_filer=True,
     )
     audit.record(
         actor=actor,
@@ -836,16 +847,14 @@ def matter_finalize_rejection(
     matter.save()
     clocks.complete(matter, [*clocks.ACCEPTANCE_CLOCKS, Clock.CONCLUSION_PLAN], at=now)
     clocks.complete(matter, [Clock.DECISION_STATUTE, Clock.ASSIGNED], at=now, close=True)
-    notice = _notice(
-        matter, NoticeKind.NON_ACCEPTANCE, notices.non_acceptance(matter), actor=actor, at=now
-    )
-    _letter_onto(notice, letters_out.non_acceptance_letter(matter, actor=actor))
-    integrations.notify(
+    notice = _tell_filer(
+        matter,
+        NoticeKind.NON_ACCEPTANCE,
+        notices.non_acceptance(matter),
+        lambda: letters_out.non_acceptance_letter(matter, actor=actor),
         event="complaints.not_accepted",
-        title=notice.title,
-        body=notice.body,
-        matter=matter,
-        to_filer=True,
+        actor=actor,
+        at=now,
     )
     audit.record(
         actor=actor,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -19,8 +20,9 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRed
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -230,18 +232,52 @@ def _act(
     return redirect(matter.get_absolute_url())
 
 
-@login_required
-@require_POST
-def accept(request: HttpRequest, number: str) -> HttpResponse:
-    def run(matter: Matter, form: Any) -> None:
-        services.matter_accept(
-            matter=matter,
-            actor=request.user,
-            note=form.cleaned_data["note"],
-            override=form.cleaned_data["override"],
-        )
+def service_action(
+    service: Callable[..., object], *, success: str | Promise, form_class: Any = None
+) -> Callable[[HttpRequest, str], HttpResponse]:
+    """A staff POST view for one action on the matter named in the URL:
+    `service(matter=…, actor=the user, **the form's cleaned data)`, run by `_act`. The form's
+    fields carry the service's argument names; an action that needs more keeps a view of its own."""
 
-    return _act(request, number, run, success=_("Accepted."), form_class=AcceptForm)
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, number: str) -> HttpResponse:
+        def run(matter: Matter, form: Any) -> None:
+            data = form.cleaned_data if form is not None else {}
+            service(matter=matter, actor=request.user, **data)
+
+        return _act(request, number, run, success=str(success), form_class=form_class)
+
+    view.__name__ = view.__qualname__ = getattr(service, "__name__", "view")  # in tracebacks
+    return view
+
+
+accept = service_action(
+    services.matter_accept, success=gettext_lazy("Accepted."), form_class=AcceptForm
+)
+propose_rejection = service_action(
+    services.matter_propose_rejection,
+    success=gettext_lazy("Non-acceptance proposed; it waits for approval."),
+    form_class=RejectForm,
+)
+finalize_rejection = service_action(
+    services.matter_finalize_rejection, success=gettext_lazy("Done.")
+)
+decide_withdrawal = service_action(
+    services.matter_decide_withdrawal,
+    success=gettext_lazy("Done."),
+    form_class=WithdrawalDecisionForm,
+)
+reclassify = service_action(
+    services.matter_reclassify,
+    success=gettext_lazy("Classification saved."),
+    form_class=ReclassifyForm,
+)
+stop_start = service_action(
+    services.clock_stop_start,
+    success=gettext_lazy("The clock is stopped."),
+    form_class=StopForm,
+)
 
 
 @login_required
@@ -281,80 +317,6 @@ def supplement(request: HttpRequest, number: str) -> HttpResponse:
     return _act(
         request, number, run, success=_("The supplement was recorded."), form_class=SupplementForm
     )
-
-
-@login_required
-@require_POST
-def propose_rejection(request: HttpRequest, number: str) -> HttpResponse:
-    def run(matter: Matter, form: Any) -> None:
-        services.matter_propose_rejection(
-            matter=matter,
-            actor=request.user,
-            ground=form.cleaned_data["ground"],
-            reasoning=form.cleaned_data["reasoning"],
-        )
-
-    return _act(
-        request,
-        number,
-        run,
-        success=_("Non-acceptance proposed; it waits for approval."),
-        form_class=RejectForm,
-    )
-
-
-@login_required
-@require_POST
-def finalize_rejection(request: HttpRequest, number: str) -> HttpResponse:
-    def run(matter: Matter, form: Any) -> None:
-        services.matter_finalize_rejection(matter=matter, actor=request.user)
-
-    return _act(request, number, run, success=_("Done."))
-
-
-@login_required
-@require_POST
-def decide_withdrawal(request: HttpRequest, number: str) -> HttpResponse:
-    def run(matter: Matter, form: Any) -> None:
-        services.matter_decide_withdrawal(
-            matter=matter,
-            actor=request.user,
-            allow=form.cleaned_data["allow"],
-            reason=form.cleaned_data["reason"],
-        )
-
-    return _act(request, number, run, success=_("Done."), form_class=WithdrawalDecisionForm)
-
-
-@login_required
-@require_POST
-def reclassify(request: HttpRequest, number: str) -> HttpResponse:
-    def run(matter: Matter, form: Any) -> None:
-        services.matter_reclassify(
-            matter=matter,
-            actor=request.user,
-            project=form.cleaned_data["project"],
-            project_text=form.cleaned_data["project_text"],
-            industry=form.cleaned_data["industry"],
-            subject=form.cleaned_data["subject"],
-            note=form.cleaned_data["note"],
-        )
-
-    return _act(request, number, run, success=_("Classification saved."), form_class=ReclassifyForm)
-
-
-@login_required
-@require_POST
-def stop_start(request: HttpRequest, number: str) -> HttpResponse:
-    def run(matter: Matter, form: Any) -> None:
-        services.clock_stop_start(
-            matter=matter,
-            actor=request.user,
-            reason=form.cleaned_data["reason"],
-            note=form.cleaned_data["note"],
-        )
-
-    return _act(request, number, run, success=_("The clock is stopped."), form_class=StopForm)
 
 
 @login_required

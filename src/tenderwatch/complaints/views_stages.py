@@ -9,13 +9,14 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tenderwatch.complaints import archive, handling, investigation, routing
 from tenderwatch.complaints import forms_stages as f
 from tenderwatch.complaints.models import Matter, Status
 from tenderwatch.complaints.recipients import eligible_officers
-from tenderwatch.complaints.views import _act
+from tenderwatch.complaints.views import _act, service_action
 from tenderwatch.core.errors import NotFound
 from tenderwatch.org.scoping import can, scope_of
 
@@ -96,56 +97,67 @@ def _run(
     )
 
 
-@login_required
-@require_POST
-def route(request: HttpRequest, number: str) -> HttpResponse:
-    return _run(
-        request,
-        number,
-        f.RouteForm,
-        _("Routed."),
-        lambda m, d: routing.matter_route(
-            matter=m,
-            actor=request.user,
-            routing=d["routing"],
-            department=d["department"],
-            reason=d["reason"],
-        ),
-    )
-
-
-@login_required
-@require_POST
-def coordinate(request: HttpRequest, number: str) -> HttpResponse:
-    return _run(
-        request,
-        number,
-        f.CoordinateForm,
-        _("The office's decision is recorded."),
-        lambda m, d: routing.matter_coordinate(
-            matter=m, actor=request.user, department=d["department"], reason=d["reason"]
-        ),
-    )
-
-
-@login_required
-@require_POST
-def transfer(request: HttpRequest, number: str) -> HttpResponse:
-    return _run(
-        request,
-        number,
-        f.TransferForm,
-        _("Transferred; the letter is issued."),
-        lambda m, d: routing.matter_transfer(
-            matter=m,
-            actor=request.user,
-            body=d["body"],
-            body_name=d["body_name"],
-            reason=d["reason"],
-            legal_basis=d["legal_basis"],
-            enclosures=d["enclosures"],
-        ),
-    )
+# The form's fields are named after the service's arguments (views.service_action).
+route = service_action(
+    routing.matter_route, success=gettext_lazy("Routed."), form_class=f.RouteForm
+)
+coordinate = service_action(
+    routing.matter_coordinate,
+    success=gettext_lazy("The office's decision is recorded."),
+    form_class=f.CoordinateForm,
+)
+transfer = service_action(
+    routing.matter_transfer,
+    success=gettext_lazy("Transferred; the letter is issued."),
+    form_class=f.TransferForm,
+)
+inquiry = service_action(
+    investigation.inquiry_record,
+    success=gettext_lazy("The record is saved."),
+    form_class=f.InquiryForm,
+)
+evidence = service_action(
+    investigation.evidence_add,
+    success=gettext_lazy("The evidence is stored with its hash."),
+    form_class=f.EvidenceForm,
+)
+info_request = service_action(
+    investigation.info_request_send,
+    success=gettext_lazy("The request is sent."),
+    form_class=f.InfoRequestForm,
+)
+close_investigation = service_action(
+    investigation.investigation_close,
+    success=gettext_lazy("The investigation is closed."),
+    form_class=f.NoteForm,
+)
+reopen_investigation = service_action(
+    investigation.investigation_reopen,
+    success=gettext_lazy("Back to the investigation."),
+    form_class=f.ReasonForm,
+)
+draft = service_action(
+    handling.decision_draft,
+    success=gettext_lazy("The draft decision is saved."),
+    form_class=f.DraftForm,
+)
+submit = service_action(
+    handling.decision_submit,
+    success=gettext_lazy("The draft decision is on the approval route."),
+    form_class=f.SubmitForm,
+)
+sign = service_action(
+    handling.decision_sign, success=gettext_lazy("Signed."), form_class=f.SignForm
+)
+issue = service_action(handling.decision_issue, success=gettext_lazy("Done."))
+consent = service_action(
+    handling.consent_record,
+    success=gettext_lazy("The consent is recorded."),
+    form_class=f.ConsentForm,
+)
+archive_matter = service_action(
+    archive.matter_archive, success=gettext_lazy("Archived with its case-file index.")
+)
 
 
 @login_required
@@ -189,59 +201,6 @@ def officers(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def inquiry(request: HttpRequest, number: str) -> HttpResponse:
-    return _run(
-        request,
-        number,
-        f.InquiryForm,
-        _("The record is saved."),
-        lambda m, d: investigation.inquiry_record(
-            matter=m,
-            actor=request.user,
-            person=d["person"],
-            held_at=d["held_at"],
-            place=d["place"],
-            text=d["text"],
-        ),
-    )
-
-
-@login_required
-@require_POST
-def evidence(request: HttpRequest, number: str) -> HttpResponse:
-    return _run(
-        request,
-        number,
-        f.EvidenceForm,
-        _("The evidence is stored with its hash."),
-        lambda m, d: investigation.evidence_add(
-            matter=m, actor=request.user, uploads=d["uploads"], description=d["description"]
-        ),
-    )
-
-
-@login_required
-@require_POST
-def info_request(request: HttpRequest, number: str) -> HttpResponse:
-    return _run(
-        request,
-        number,
-        f.InfoRequestForm,
-        _("The request is sent."),
-        lambda m, d: investigation.info_request_send(
-            matter=m,
-            actor=request.user,
-            addressee=d["addressee"],
-            department=d["department"],
-            addressee_name=d["addressee_name"],
-            items=d["items"],
-            workdays=d["workdays"],
-        ),
-    )
-
-
-@login_required
-@require_POST
 def info_answer(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     def call(m: Matter, d: dict[str, Any]) -> Any:
         r = m.info_requests.filter(pk=pk).first()
@@ -250,102 +209,6 @@ def info_answer(request: HttpRequest, number: str, pk: int) -> HttpResponse:
         return investigation.info_request_answer(request=r, actor=request.user, answer=d["answer"])
 
     return _run(request, number, f.AnswerForm, _("The answer is recorded."), call)
-
-
-@login_required
-@require_POST
-def close_investigation(request: HttpRequest, number: str) -> HttpResponse:
-    return _run(
-        request,
-        number,
-        f.NoteForm,
-        _("The investigation is closed."),
-        lambda m, d: investigation.investigation_close(
-            matter=m, actor=request.user, note=d["note"]
-        ),
-    )
-
-
-@login_required
-@require_POST
-def reopen_investigation(request: HttpRequest, number: str) -> HttpResponse:
-    return _run(
-        request,
-        number,
-        f.ReasonForm,
-        _("Back to the investigation."),
-        lambda m, d: investigation.investigation_reopen(
-            matter=m, actor=request.user, reason=d["reason"]
-        ),
-    )
-
-
-@login_required
-@require_POST
-def draft(request: HttpRequest, number: str) -> HttpResponse:
-    return _run(
-        request,
-        number,
-        f.DraftForm,
-        _("The draft decision is saved."),
-        lambda m, d: handling.decision_draft(matter=m, actor=request.user, **d),
-    )
-
-
-@login_required
-@require_POST
-def submit(request: HttpRequest, number: str) -> HttpResponse:
-    return _run(
-        request,
-        number,
-        f.SubmitForm,
-        _("The draft decision is on the approval route."),
-        lambda m, d: handling.decision_submit(
-            matter=m, actor=request.user, opinion=d["opinion"], major=d["major"]
-        ),
-    )
-
-
-@login_required
-@require_POST
-def sign(request: HttpRequest, number: str) -> HttpResponse:
-    return _run(
-        request,
-        number,
-        f.SignForm,
-        _("Signed."),
-        lambda m, d: handling.decision_sign(
-            matter=m,
-            actor=request.user,
-            level=d["level"],
-            decision=d["decision"],
-            opinion=d["opinion"],
-        ),
-    )
-
-
-@login_required
-@require_POST
-def issue(request: HttpRequest, number: str) -> HttpResponse:
-    return _run(
-        request,
-        number,
-        None,
-        _("Done."),
-        lambda m, d: handling.decision_issue(matter=m, actor=request.user),
-    )
-
-
-@login_required
-@require_POST
-def consent(request: HttpRequest, number: str) -> HttpResponse:
-    return _run(
-        request,
-        number,
-        f.ConsentForm,
-        _("The consent is recorded."),
-        lambda m, d: handling.consent_record(matter=m, actor=request.user, note=d["note"]),
-    )
 
 
 @login_required
@@ -363,18 +226,6 @@ def serve(request: HttpRequest, number: str) -> HttpResponse:
             served_on=d["served_on"],
             served_to=d["served_to"],
             proof_note=d["proof_note"],
-            proof_upload=d["proof"],
+            proof_upload=d["proof"],  # the form's field is "proof"
         ),
-    )
-
-
-@login_required
-@require_POST
-def archive_matter(request: HttpRequest, number: str) -> HttpResponse:
-    return _run(
-        request,
-        number,
-        None,
-        _("Archived with its case-file index."),
-        lambda m, d: archive.matter_archive(matter=m, actor=request.user),
     )
