@@ -17,12 +17,13 @@ intranet).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import mimetypes
 from collections.abc import Callable
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import ninja
 from django.db import transaction
@@ -51,6 +52,7 @@ from tenderwatch.ledger.models import (
 )
 
 Outcome = FeedReceipt.Outcome
+P = TypeVar("P", schemas.ProjectIn, schemas.ContractIn)
 
 # -- authentication ---------------------------------------------------------------------------
 
@@ -373,6 +375,39 @@ def _lot(request: HttpRequest, external_id: str, lot_external_id: str) -> Lot:
     return lot
 
 
+def _with_path_id(payload: P, external_id: str) -> P:
+    """The record with the external id of the path, which its body may repeat but not
+    contradict."""
+    if payload.external_id and payload.external_id != external_id:
+        raise services.PayloadInvalid(
+            _("The external id in the body differs from the one in the path."),
+            code="invalid_payload",
+            details=[{"field": "external_id", "message": _("Does not match the path.")}],
+        )
+    return payload.model_copy(update={"external_id": external_id})
+
+
+def _each(
+    request: HttpRequest,
+    *,
+    record_type: str,
+    payloads: list[Any],
+    write: Callable[[Any], services.Result],
+) -> Status[dict[str, Any]]:
+    """Store each record of a list on its own (`_receive`); the answer lists every outcome."""
+    results = []
+    for record in payloads:
+        result, _exc = _receive(
+            request,
+            record_type=record_type,
+            external_id=record.external_id,
+            payload=record,
+            write=functools.partial(write, record),
+        )
+        results.append(_result_out(result))
+    return Status(200, {"results": results})
+
+
 # -- endpoints ----------------------------------------------------------------------------------
 
 
@@ -387,13 +422,7 @@ def project_put(
     request: HttpRequest, external_id: ExternalIdPath, payload: schemas.ProjectIn
 ) -> Status[dict[str, Any]]:
     """Idempotent by version: the same version again is `unchanged`, an older one `stale`."""
-    if payload.external_id and payload.external_id != external_id:
-        raise services.PayloadInvalid(
-            _("The external id in the body differs from the one in the path."),
-            code="invalid_payload",
-            details=[{"field": "external_id", "message": _("Does not match the path.")}],
-        )
-    data = payload.model_copy(update={"external_id": external_id})
+    data = _with_path_id(payload, external_id)
     system = _system(request)
     return _single(
         request,
@@ -436,19 +465,14 @@ def events_post(
     if project is None:
         return _refuse_all(request, "event", payload, _project_unknown(external_id))
     system = _system(request)
-    results = []
-    for event in payload:
-        result, _exc = _receive(
-            request,
-            record_type="event",
-            external_id=event.external_id,
-            payload=event,
-            write=lambda event=event: services.event_record(  # type: ignore[misc]
-                source=system.code, project=project, payload=event, actor=None, system=system
-            ),
-        )
-        results.append(_result_out(result))
-    return Status(200, {"results": results})
+    return _each(
+        request,
+        record_type="event",
+        payloads=payload,
+        write=lambda event: services.event_record(
+            source=system.code, project=project, payload=event, actor=None, system=system
+        ),
+    )
 
 
 @api.post(
@@ -469,19 +493,14 @@ def bids_post(
     except DomainError as exc:
         return _refuse_all(request, "bid", payload, exc)
     system = _system(request)
-    results = []
-    for bid in payload:
-        result, _exc = _receive(
-            request,
-            record_type="bid",
-            external_id=bid.external_id,
-            payload=bid,
-            write=lambda bid=bid: services.bid_upsert(  # type: ignore[misc]
-                source=system.code, lot=lot, payload=bid, actor=None, system=system
-            ),
-        )
-        results.append(_result_out(result))
-    return Status(200, {"results": results})
+    return _each(
+        request,
+        record_type="bid",
+        payloads=payload,
+        write=lambda bid: services.bid_upsert(
+            source=system.code, lot=lot, payload=bid, actor=None, system=system
+        ),
+    )
 
 
 def _lot_record(
@@ -615,13 +634,7 @@ def contract_put(
     contract_external_id: ExternalIdPath,
     payload: schemas.ContractIn,
 ) -> Status[dict[str, Any]]:
-    if payload.external_id and payload.external_id != contract_external_id:
-        raise services.PayloadInvalid(
-            _("The external id in the body differs from the one in the path."),
-            code="invalid_payload",
-            details=[{"field": "external_id", "message": _("Does not match the path.")}],
-        )
-    data = payload.model_copy(update={"external_id": contract_external_id})
+    data = _with_path_id(payload, contract_external_id)
     try:
         lot = _lot(request, external_id, lot_external_id)
     except DomainError as exc:

@@ -109,6 +109,30 @@ def _validated(schema: type[S], payload: S | Mapping[str, Any]) -> S:
         ) from None
 
 
+def _checked(
+    schema: type[S],
+    payload: S | Mapping[str, Any],
+    *,
+    source: str,
+    actor: Any,
+    system: FeedSystem | None,
+    obj: Any = None,
+) -> S:
+    """The validated record, once the writer may write it here and for this source."""
+    data = _validated(schema, payload)
+    _authorize(actor, system, obj)
+    _check_source(source, system)
+    return data
+
+
+def _required(field_name: str, message: str) -> PayloadInvalid:
+    return PayloadInvalid(
+        message,
+        code="invalid_payload",
+        details=[{"field": field_name, "message": _("This field is required.")}],
+    )
+
+
 def _authorize(actor: Any, system: FeedSystem | None, obj: Any = None) -> None:
     """Users need `ledger.write`; without a user, a feed system must be acting."""
     if actor is not None:
@@ -151,6 +175,14 @@ def _apply(obj: models.Model, values: Mapping[str, Any]) -> None:
         setattr(obj, key, value)
 
 
+def _complete(obj: models.Model, values: Mapping[str, Any]) -> None:
+    """Save what `values` says otherwise, but never erase a known value with an empty one."""
+    changes = {k: v for k, v in _differences(obj, values).items() if v not in ("", None)}
+    if changes:
+        _apply(obj, changes)
+        obj.save(update_fields=list(changes))
+
+
 def _record_label(record_type: str) -> str:
     labels = {
         "project": _("project"),
@@ -166,28 +198,60 @@ def _record_label(record_type: str) -> str:
 
 
 def _version_check(
-    *, record_type: str, external_id: str, version: int, current: int | None, same: bool
+    *,
+    record_type: str,
+    external_id: str,
+    version: int,
+    current: int | None,
+    same: bool,
+    obj: Any = None,
 ) -> Result | None:
-    """The idempotency rule: a Result when nothing is to be written, else None."""
+    """The idempotency rule: a Result (about `obj`, the record held) when nothing is to be
+    written, else None."""
     if current is None or version > current:
         return None
     if version < current:
-        return Result(record_type, external_id, version, Outcome.STALE, current_version=current)
-    if same:
-        return Result(record_type, external_id, version, Outcome.UNCHANGED, current_version=current)
-    raise FeedConflict(
-        _(
-            "Version %(version)d of %(what)s %(id)s was already received with other content; "
-            "send the change as version %(next)d."
+        outcome = Outcome.STALE
+    elif same:
+        outcome = Outcome.UNCHANGED
+    else:
+        raise FeedConflict(
+            _(
+                "Version %(version)d of %(what)s %(id)s was already received with other content; "
+                "send the change as version %(next)d."
+            )
+            % {
+                "version": version,
+                "what": _record_label(record_type),
+                "id": external_id,
+                "next": current + 1,
+            },
+            code="version_conflict",
         )
-        % {
-            "version": version,
-            "what": _record_label(record_type),
-            "id": external_id,
-            "next": current + 1,
-        },
-        code="version_conflict",
+    return Result(record_type, external_id, version, outcome, obj=obj, current_version=current)
+
+
+def _written(
+    record_type: str,
+    external_id: str,
+    version: int,
+    *,
+    obj: models.Model,
+    action: str,
+    before: Any,
+    after: Any,
+    actor: Any,
+    system: FeedSystem | None,
+    project_id: int,
+) -> Result:
+    """What follows a record written: its audit entry, the project's change signal and the
+    result (created where there was nothing `before`)."""
+    audit.record(
+        actor=actor, action=action, obj=obj, before=before, after=after, note=_note(system)
     )
+    signals.notify_changed(project_id, record_type)
+    outcome = Outcome.CREATED if before is None else Outcome.UPDATED
+    return Result(record_type, external_id, version, outcome, obj=obj, current_version=version)
 
 
 # -- market entities ------------------------------------------------------------------------------
@@ -243,10 +307,7 @@ def _upsert_key_person(entity: MarketEntity, data: schemas.KeyPersonIn) -> KeyPe
         values["valid_to"] = data.valid_to
     if person is None:
         return KeyPerson.objects.create(entity=entity, **values)
-    changes = {k: v for k, v in _differences(person, values).items() if v not in ("", None)}
-    if changes:
-        _apply(person, changes)
-        person.save(update_fields=list(changes))
+    _complete(person, values)
     return person
 
 
@@ -264,10 +325,7 @@ def _upsert_qualification(entity: MarketEntity, data: schemas.QualificationIn) -
     if qualification is None:
         Qualification.objects.create(entity=entity, **lookup, **values)
         return
-    changes = {k: v for k, v in _differences(qualification, values).items() if v not in ("", None)}
-    if changes:
-        _apply(qualification, changes)
-        qualification.save(update_fields=list(changes))
+    _complete(qualification, values)
 
 
 def _upsert_entity(
@@ -333,9 +391,7 @@ def entity_upsert(
     A 统一社会信用代码 is checked (GB 32100-2015) and refused with a message that says what is
     wrong; other schemes are taken as they are (DESIGN.md "Identifiers").
     """
-    data = _validated(schemas.EntityIn, payload)
-    _authorize(actor, system)
-    _check_source(source, system)
+    data = _checked(schemas.EntityIn, payload, source=source, actor=actor, system=system)
     return _upsert_entity(data, source=source, actor=actor, system=system)
 
 
@@ -556,15 +612,9 @@ def project_upsert(
     bids and events stay). Whether the project must be tendered is assessed again on every
     change (必须招标的工程项目规定, `thresholds`).
     """
-    data = _validated(schemas.ProjectIn, payload)
-    _authorize(actor, system)
-    _check_source(source, system)
+    data = _checked(schemas.ProjectIn, payload, source=source, actor=actor, system=system)
     if not data.external_id:
-        raise PayloadInvalid(
-            _("A project needs its external id."),
-            code="invalid_payload",
-            details=[{"field": "external_id", "message": _("This field is required.")}],
-        )
+        raise _required("external_id", _("A project needs its external id."))
     lookup = {"source": source, "external_id": data.external_id}
     project = Project.objects.select_for_update().filter(**lookup).first()
     if project is not None:
@@ -574,9 +624,9 @@ def project_upsert(
             version=data.version,
             current=project.version,
             same=_project_same(project, data),
+            obj=project,
         )
         if done is not None:
-            done.obj = project
             return done
     tenderer = (
         _upsert_entity(data.tenderer, source=source, actor=actor, system=system)
@@ -617,22 +667,17 @@ def project_upsert(
     project.must_tender_reason = assessment.reason[:300]
     project.save()
     after = _project_state(project)
-    audit.record(
-        actor=actor,
-        action="ledger.project.created" if created else "ledger.project.updated",
-        obj=project,
-        before=before,
-        after=after,
-        note=_note(system),
-    )
-    signals.notify_changed(project.pk, "project")
-    return Result(
+    return _written(
         "project",
         data.external_id,
         data.version,
-        Outcome.CREATED if created else Outcome.UPDATED,
         obj=project,
-        current_version=data.version,
+        action="ledger.project.created" if created else "ledger.project.updated",
+        before=before,
+        after=after,
+        actor=actor,
+        system=system,
+        project_id=project.pk,
     )
 
 
@@ -768,9 +813,9 @@ def event_record(
     Events may arrive in any order: each is placed by `occurred_at`, and the project's and its
     lots' status follow the newest event on the timeline, not the newest to arrive.
     """
-    data = _validated(schemas.EventIn, payload)
-    _authorize(actor, system, project)
-    _check_source(source, system)
+    data = _checked(
+        schemas.EventIn, payload, source=source, actor=actor, system=system, obj=project
+    )
     project = Project.objects.select_for_update().get(pk=project.pk)
     lot = _lot_of(project, data.lot_external_id)
     versions = list(
@@ -903,9 +948,7 @@ def bid_upsert(
     system: FeedSystem | None = None,
 ) -> Result:
     """Store a bid with its bidder, project manager and the fingerprints 条例 第四十条 needs."""
-    data = _validated(schemas.BidIn, payload)
-    _authorize(actor, system, lot)
-    _check_source(source, system)
+    data = _checked(schemas.BidIn, payload, source=source, actor=actor, system=system, obj=lot)
     lot = _lock_lot(lot, source)
     bid = (
         Bid.objects.select_for_update(of=("self",))
@@ -920,9 +963,9 @@ def bid_upsert(
             version=data.version,
             current=bid.version,
             same=_bid_same(bid, data),
+            obj=bid,
         )
         if done is not None:
-            done.obj = bid
             return done
     bidder = _upsert_entity(data.bidder, source=source, actor=actor, system=system)
     manager = _upsert_key_person(bidder, data.project_manager) if data.project_manager else None
@@ -947,22 +990,17 @@ def bid_upsert(
         _apply(bid, values)
         bid.save()
     bid.consortium_members.set(members)
-    audit.record(
-        actor=actor,
-        action="ledger.bid.created" if created else "ledger.bid.updated",
-        obj=bid,
-        before=before,
-        after=_bid_state(bid),
-        note=_note(system),
-    )
-    signals.notify_changed(lot.project_id, "bid")
-    return Result(
+    return _written(
         "bid",
         data.external_id,
         data.version,
-        Outcome.CREATED if created else Outcome.UPDATED,
         obj=bid,
-        current_version=data.version,
+        action="ledger.bid.created" if created else "ledger.bid.updated",
+        before=before,
+        after=_bid_state(bid),
+        actor=actor,
+        system=system,
+        project_id=lot.project_id,
     )
 
 
@@ -986,9 +1024,7 @@ def opening_record(
     system: FeedSystem | None = None,
 ) -> Result:
     """The opening record of a lot (开标记录; 招标投标法 第三十四条, 第三十六条)."""
-    data = _validated(schemas.OpeningIn, payload)
-    _authorize(actor, system, lot)
-    _check_source(source, system)
+    data = _checked(schemas.OpeningIn, payload, source=source, actor=actor, system=system, obj=lot)
     lot = _lock_lot(lot, source)
     opening = BidOpening.objects.select_related("document").filter(lot=lot).first()
     values = _values(data, OPENING_FIELDS)
@@ -1002,9 +1038,9 @@ def opening_record(
             version=data.version,
             current=opening.version,
             same=same,
+            obj=opening,
         )
         if done is not None:
-            done.obj = opening
             return done
     document = _document_from(data.document, source=source, actor=actor, system=system)
     values = {**values, "version": data.version}
@@ -1016,22 +1052,17 @@ def opening_record(
     else:
         _apply(opening, values)
         opening.save()
-    audit.record(
-        actor=actor,
-        action="ledger.opening.recorded",
-        obj=opening,
-        before=before,
-        after=snapshot(opening, fields),
-        note=_note(system),
-    )
-    signals.notify_changed(lot.project_id, "opening")
-    return Result(
+    return _written(
         "opening",
         _lot_record_id(lot),
         data.version,
-        Outcome.CREATED if before is None else Outcome.UPDATED,
         obj=opening,
-        current_version=data.version,
+        action="ledger.opening.recorded",
+        before=before,
+        after=snapshot(opening, fields),
+        actor=actor,
+        system=system,
+        project_id=lot.project_id,
     )
 
 
@@ -1055,9 +1086,9 @@ def committee_record(
 ) -> Result:
     """A lot's evaluation committee (评标委员会; 招标投标法 第三十七条). A higher version replaces
     the whole committee; the audit entry keeps who was replaced."""
-    data = _validated(schemas.CommitteeIn, payload)
-    _authorize(actor, system, lot)
-    _check_source(source, system)
+    data = _checked(
+        schemas.CommitteeIn, payload, source=source, actor=actor, system=system, obj=lot
+    )
     lot = _lock_lot(lot, source)
     members = list(lot.committee.select_related("expert").order_by("pk"))
     current = max((m.version for m in members), default=None)
@@ -1076,23 +1107,13 @@ def committee_record(
     for member in data.members:
         expert = None
         if member.expert_pool_id:
-            expert, _created = _insert(
-                Expert,
-                {"pool_id": member.expert_pool_id},
-                {"name": member.name, "specialty": member.specialty, "employer": member.employer},
-            )
-            changes = {
-                k: v
-                for k, v in {
-                    "name": member.name,
-                    "specialty": member.specialty,
-                    "employer": member.employer,
-                }.items()
-                if v and getattr(expert, k) != v
+            known = {
+                "name": member.name,
+                "specialty": member.specialty,
+                "employer": member.employer,
             }
-            if changes:
-                _apply(expert, changes)
-                expert.save(update_fields=list(changes))
+            expert, _created = _insert(Expert, {"pool_id": member.expert_pool_id}, known)
+            _complete(expert, known)
         CommitteeMember.objects.create(
             lot=lot,
             expert=expert,
@@ -1101,25 +1122,20 @@ def committee_record(
             drawn_randomly=member.drawn_randomly,
             version=data.version,
         )
-    audit.record(
-        actor=actor,
-        action="ledger.committee.recorded",
+    return _written(
+        "committee",
+        _lot_record_id(lot),
+        data.version,
         obj=lot,
+        action="ledger.committee.recorded",
         before=before,
         after={
             "version": data.version,
             "members": [list(_member_in_key(m)) for m in data.members],
         },
-        note=_note(system),
-    )
-    signals.notify_changed(lot.project_id, "committee")
-    return Result(
-        "committee",
-        _lot_record_id(lot),
-        data.version,
-        Outcome.CREATED if before is None else Outcome.UPDATED,
-        obj=lot,
-        current_version=data.version,
+        actor=actor,
+        system=system,
+        project_id=lot.project_id,
     )
 
 
@@ -1147,9 +1163,9 @@ def evaluation_record(
     system: FeedSystem | None = None,
 ) -> Result:
     """A lot's evaluation result: scores and ranking of its bids (评标报告; 条例 第五十三条)."""
-    data = _validated(schemas.EvaluationIn, payload)
-    _authorize(actor, system, lot)
-    _check_source(source, system)
+    data = _checked(
+        schemas.EvaluationIn, payload, source=source, actor=actor, system=system, obj=lot
+    )
     lot = _lock_lot(lot, source)
     bids = {bid.external_id: bid for bid in lot.bids.all()}
     unknown = [
@@ -1187,22 +1203,17 @@ def evaluation_record(
             bid=bids[external_id], defaults={**values, "version": data.version}
         )
     after = _evaluation_state(Evaluation.objects.select_related("bid").filter(bid__lot=lot))
-    audit.record(
-        actor=actor,
-        action="ledger.evaluation.recorded",
-        obj=lot,
-        before=before,
-        after={"version": data.version, "results": after},
-        note=_note(system),
-    )
-    signals.notify_changed(lot.project_id, "evaluation")
-    return Result(
+    return _written(
         "evaluation",
         _lot_record_id(lot),
         data.version,
-        Outcome.CREATED if before is None else Outcome.UPDATED,
         obj=lot,
-        current_version=data.version,
+        action="ledger.evaluation.recorded",
+        before=before,
+        after={"version": data.version, "results": after},
+        actor=actor,
+        system=system,
+        project_id=lot.project_id,
     )
 
 
@@ -1228,9 +1239,7 @@ def award_record(
     system: FeedSystem | None = None,
 ) -> Result:
     """The award of a lot (定标): the winning bid and the notice (招标投标法 第四十五条)."""
-    data = _validated(schemas.AwardIn, payload)
-    _authorize(actor, system, lot)
-    _check_source(source, system)
+    data = _checked(schemas.AwardIn, payload, source=source, actor=actor, system=system, obj=lot)
     lot = _lock_lot(lot, source)
     bid = _bid_of(lot, data.bid_external_id, "bid_external_id")
     award = Award.objects.filter(lot=lot).first()
@@ -1248,9 +1257,9 @@ def award_record(
             version=data.version,
             current=award.version,
             same=not _differences(award, values),
+            obj=award,
         )
         if done is not None:
-            done.obj = award
             return done
     before = snapshot(award, fields) if award is not None else None
     if award is None:
@@ -1258,22 +1267,17 @@ def award_record(
     else:
         _apply(award, {**values, "version": data.version})
         award.save()
-    audit.record(
-        actor=actor,
-        action="ledger.award.recorded",
-        obj=award,
-        before=before,
-        after=snapshot(award, fields),
-        note=_note(system),
-    )
-    signals.notify_changed(lot.project_id, "award")
-    return Result(
+    return _written(
         "award",
         _lot_record_id(lot),
         data.version,
-        Outcome.CREATED if before is None else Outcome.UPDATED,
         obj=award,
-        current_version=data.version,
+        action="ledger.award.recorded",
+        before=before,
+        after=snapshot(award, fields),
+        actor=actor,
+        system=system,
+        project_id=lot.project_id,
     )
 
 
@@ -1298,23 +1302,13 @@ def contract_record(
 ) -> Result:
     """A contract signed for a lot (招标投标法 第四十六条: within 30 days, on the tender's terms).
     The supplier is the one named, or else the awarded bidder."""
-    data = _validated(schemas.ContractIn, payload)
-    _authorize(actor, system, lot)
-    _check_source(source, system)
+    data = _checked(schemas.ContractIn, payload, source=source, actor=actor, system=system, obj=lot)
     if not data.external_id:
-        raise PayloadInvalid(
-            _("A contract needs its external id."),
-            code="invalid_payload",
-            details=[{"field": "external_id", "message": _("This field is required.")}],
-        )
+        raise _required("external_id", _("A contract needs its external id."))
     lot = _lock_lot(lot, source)
     award = Award.objects.select_related("bid__bidder").filter(lot=lot).first()
     if data.supplier is None and award is None:
-        raise PayloadInvalid(
-            _("Name the supplier: the lot has no award to take it from."),
-            code="invalid_payload",
-            details=[{"field": "supplier", "message": _("This field is required.")}],
-        )
+        raise _required("supplier", _("Name the supplier: the lot has no award to take it from."))
     contract = (
         Contract.objects.select_for_update(of=("self",))
         .select_related("supplier")
@@ -1331,9 +1325,9 @@ def contract_record(
             current=contract.version,
             same=not _differences(contract, values)
             and _entity_key(contract.supplier) == supplier_key,
+            obj=contract,
         )
         if done is not None:
-            done.obj = contract
             return done
     supplier = (
         _upsert_entity(data.supplier, source=source, actor=actor, system=system)
@@ -1352,22 +1346,17 @@ def contract_record(
     else:
         _apply(contract, values)
         contract.save()
-    audit.record(
-        actor=actor,
-        action="ledger.contract.recorded",
-        obj=contract,
-        before=before,
-        after=snapshot(contract, fields),
-        note=_note(system),
-    )
-    signals.notify_changed(lot.project_id, "contract")
-    return Result(
+    return _written(
         "contract",
         data.external_id,
         data.version,
-        Outcome.CREATED if before is None else Outcome.UPDATED,
         obj=contract,
-        current_version=data.version,
+        action="ledger.contract.recorded",
+        before=before,
+        after=snapshot(contract, fields),
+        actor=actor,
+        system=system,
+        project_id=lot.project_id,
     )
 
 

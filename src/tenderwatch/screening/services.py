@@ -110,16 +110,18 @@ def _history(
     warning: Warning,
     *,
     action: str,
-    from_status: str,
     actor: Any,
     at: dt.datetime,
+    from_status: str | None = None,
     note: str = "",
     data: dict[str, Any] | None = None,
 ) -> WarningTransition:
+    """A row of the warning's history; without `from_status`, one that leaves the status as
+    it is (a merge, an instruction, an escalation…)."""
     return WarningTransition.objects.create(
         warning=warning,
         action=action,
-        from_status=from_status,
+        from_status=warning.status if from_status is None else from_status,
         to_status=warning.status,
         actor=actor if actor is not None and getattr(actor, "pk", None) else None,
         at=at,
@@ -142,6 +144,16 @@ def _transition(
     warning.status = workflow.target(action, before)
     return _history(
         warning, action=action, from_status=before, actor=actor, at=at, note=note, data=data
+    )
+
+
+def _record_change(
+    warning: Warning, *, actor: Any, action: str, before: dict[str, Any], note: str
+) -> None:
+    """The audit entry of a change to `warning`: its `_state` before and now, in the caller's
+    transaction (the history row is the caller's, written where the change happens)."""
+    audit.record(
+        actor=actor, action=action, obj=warning, before=before, after=_state(warning), note=note
     )
 
 
@@ -205,12 +217,11 @@ def recompute_deadlines(years: set[int]) -> int:
             if _state(warning) == before:
                 continue
             warning.save(update_fields=["due_from", "due_on", "due_at", "due_rule", "updated_at"])
-            audit.record(
+            _record_change(
+                warning,
                 actor=None,
                 action="screening.warning.deadline_recomputed",
-                obj=warning,
                 before=before,
-                after=_state(warning),
                 note=_("the working-day calendar changed: %(years)s")
                 % {"years": ", ".join(str(y) for y in sorted(years))},
             )
@@ -393,7 +404,6 @@ def _merge(warning: Warning, finding: Finding, *, actor: Any, at: dt.datetime) -
     _history(
         warning,
         action="merge",
-        from_status=warning.status,
         actor=actor,
         at=at,
         data={"occurrences": warning.occurrences},
@@ -497,12 +507,11 @@ def _create(
             note=competence.explanation,
             data={"department": handler.code, "automatic": True},
         )
-        audit.record(
+        _record_change(
+            warning,
             actor=actor,
             action="screening.warning.assigned",
-            obj=warning,
             before=before,
-            after=_state(warning),
             note=competence.explanation,
         )
     warning.save()
@@ -567,12 +576,11 @@ def warning_assign(
             reason=reason or _("Warning assigned by the office."),
             actor=actor,
         )
-    audit.record(
+    _record_change(
+        warning,
         actor=actor,
         action=f"screening.warning.{'assigned' if action == 'assign' else 'reassigned'}",
-        obj=warning,
         before=before,
-        after=_state(warning),
         note=reason,
     )
     return warning
@@ -604,13 +612,8 @@ def warning_verify(*, warning: Warning, actor: Any, note: str = "") -> Warning:
     now = timeutil.now()
     _transition(warning, "verify", actor=actor, at=now, note=note.strip())
     warning.save()
-    audit.record(
-        actor=actor,
-        action="screening.warning.verifying",
-        obj=warning,
-        before=before,
-        after=_state(warning),
-        note=note.strip(),
+    _record_change(
+        warning, actor=actor, action="screening.warning.verifying", before=before, note=note.strip()
     )
     return warning
 
@@ -726,18 +729,16 @@ def warning_submit_decision(
     _history(
         warning,
         action="submit_for_approval",
-        from_status=warning.status,
         actor=actor,
         at=now,
         note=reason,
         data={**proposal, "approval": request.pk},
     )
-    audit.record(
+    _record_change(
+        warning,
         actor=actor,
         action="screening.warning.decision_submitted",
-        obj=warning,
         before=before,
-        after=_state(warning),
         note=reason,
     )
     return request
@@ -802,13 +803,8 @@ def warning_confirm(*, warning: Warning, actor: Any, action: str, reason: str) -
         decision["referral"] = _refer(warning, action=action, actor=actor, reason=reason, at=now)
     warning.decision = decision
     warning.save()
-    audit.record(
-        actor=actor,
-        action="screening.warning.confirmed",
-        obj=warning,
-        before=before,
-        after=_state(warning),
-        note=reason,
+    _record_change(
+        warning, actor=actor, action="screening.warning.confirmed", before=before, note=reason
     )
     return warning
 
@@ -831,7 +827,6 @@ def _suspend(warning: Warning, *, actor: Any, reason: str, at: dt.datetime) -> i
     _history(
         warning,
         action="instruct",
-        from_status=warning.status,
         actor=actor,
         at=at,
         data={"instruction": instruction.pk, "kind": instruction.kind},
@@ -865,7 +860,6 @@ def _refer(warning: Warning, *, action: str, actor: Any, reason: str, at: dt.dat
     _history(
         warning,
         action="refer",
-        from_status=warning.status,
         actor=actor,
         at=at,
         data={"referral": referral.pk, "kind": kind, "department": department.code},
@@ -909,13 +903,8 @@ def warning_dismiss(*, warning: Warning, actor: Any, category: str, reason: str)
         "approval": approval.pk if approval is not None else None,
     }
     warning.save()
-    audit.record(
-        actor=actor,
-        action="screening.warning.dismissed",
-        obj=warning,
-        before=before,
-        after=_state(warning),
-        note=reason,
+    _record_change(
+        warning, actor=actor, action="screening.warning.dismissed", before=before, note=reason
     )
     return warning
 
@@ -930,13 +919,8 @@ def warning_close(*, warning: Warning, actor: Any, note: str = "") -> Warning:
     _transition(warning, "close", actor=actor, at=now, note=note.strip())
     warning.closed_at = now
     warning.save()
-    audit.record(
-        actor=actor,
-        action="screening.warning.closed",
-        obj=warning,
-        before=before,
-        after=_state(warning),
-        note=note.strip(),
+    _record_change(
+        warning, actor=actor, action="screening.warning.closed", before=before, note=note.strip()
     )
     return warning
 
@@ -977,7 +961,6 @@ def warnings_escalate_overdue(*, now: dt.datetime | None = None, limit: int = 10
             _history(
                 warning,
                 action="escalate",
-                from_status=warning.status,
                 actor=None,
                 at=now,
                 data={"due_at": warning.due_at},

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -39,7 +39,7 @@ from tenderwatch.screening.rules.base import (
     yuan,
 )
 from tenderwatch.screening.rules.days import Deadline, deadline, period_days
-from tenderwatch.screening.rules.state import EventState, ProjectState, china_day
+from tenderwatch.screening.rules.state import EventState, LotState, ProjectState, china_day
 from tenderwatch.screening.rules.tender import RESULT, objection_checks
 
 ART_54 = LegalBasis(REGS, "第五十四条")
@@ -59,21 +59,26 @@ def halted(state: ProjectState) -> bool:
     return last is not None and last.kind in ("suspension", "termination")
 
 
+def _step_day(
+    state: ProjectState, kind: str, lot_id: int, recorded_at: dt.datetime | None
+) -> tuple[dt.date | None, EventState | None]:
+    """The day of a step (the time in its record, else its event on the timeline) and the
+    event."""
+    event = state.in_force(kind, lot_id)
+    if recorded_at is not None:
+        return china_day(recorded_at), event
+    return (event.day if event is not None else None), event
+
+
 def _award(state: ProjectState, lot_id: int) -> tuple[dt.date | None, EventState | None]:
     """The day the award notice was issued (award record, else the timeline), and its step."""
-    event = state.in_force("award_notice", lot_id)
     award = state.awards.get(lot_id)
-    if award is not None and award.notice_at is not None:
-        return china_day(award.notice_at), event
-    return (event.day if event is not None else None), event
+    return _step_day(state, "award_notice", lot_id, award.notice_at if award else None)
 
 
 def _signed(state: ProjectState, lot_id: int) -> tuple[dt.date | None, EventState | None]:
-    event = state.in_force("contract_signed", lot_id)
     contract = state.contracts.get(lot_id)
-    if contract is not None and contract.signed_at is not None:
-        return china_day(contract.signed_at), event
-    return (event.day if event is not None else None), event
+    return _step_day(state, "contract_signed", lot_id, contract.signed_at if contract else None)
 
 
 def _limit_text(days: int, due: Deadline) -> str:
@@ -88,6 +93,42 @@ def _basis(base: tuple[LegalBasis, ...], due: Deadline) -> tuple[LegalBasis, ...
     return base + ((ART_203,) if due.rolled else ())
 
 
+def _due(state: ProjectState, params: Mapping[str, Any], start: dt.date, days: int) -> Deadline:
+    """The last day of `days` from `start` by the working-day calendar, rolled forward unless
+    the rule's `roll_forward` is off."""
+    roll = param_bool(params.get("roll_forward", True))
+    return deadline(state.calendar, start, days, roll_forward=roll)
+
+
+def _lot_finding(
+    rule_id: str,
+    state: ProjectState,
+    lot: LotState,
+    *,
+    text: str,
+    basis: tuple[LegalBasis, ...],
+    facts: list[Fact],
+    severity: str,
+    event_id: int | None,
+    entity_ids: Iterable[int] = (),
+    part: str = "",
+) -> Finding:
+    """A finding on `lot`: the lot is its first fact and its key (with `part` where a rule
+    finds several things on one lot)."""
+    return make_finding(
+        rule_id,
+        state,
+        explanation=text,
+        basis=basis,
+        facts=[*lot_fact(state, lot.id), *facts],
+        key=f"lot:{lot.external_id}:{part}" if part else f"lot:{lot.external_id}",
+        severity=severity,
+        lot_id=lot.id,
+        event_id=event_id,
+        entity_ids=entity_ids,
+    )
+
+
 # -- AW-01: candidate publicity ------------------------------------------------------------------
 
 
@@ -97,7 +138,6 @@ def check_aw01(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
     for at least 3 days (a minimum period, counted); no award without publicity."""
     within = int(params["start_within_days"])
     minimum = int(params["min_days"])
-    roll = param_bool(params.get("roll_forward", True))
     out = []
     for lot in state.lots:
         report = state.in_force("evaluation_report", lot.id)
@@ -115,25 +155,24 @@ def check_aw01(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
                     "basis": basis_text((ART_54,)),
                 }
                 out.append(
-                    make_finding(
+                    _lot_finding(
                         "AW-01",
                         state,
-                        explanation=text,
+                        lot,
+                        text=text,
                         basis=(ART_54,),
                         facts=[
-                            *lot_fact(state, lot.id),
                             Fact(_("Evaluation report received"), report.at, report.ref),
                             Fact(_("Award notice issued"), award_day, _ref(award_event, lot.id)),
                         ],
-                        key=f"lot:{lot.external_id}:missing",
                         severity=Severity.HIGH,
-                        lot_id=lot.id,
                         event_id=award_event.id if award_event else report.id,
+                        part="missing",
                     )
                 )
             continue
         if report is not None and start.at >= report.at:
-            due = deadline(state.calendar, report.day, within, roll_forward=roll)
+            due = _due(state, params, report.day, within)
             if start.day > due.day:
                 text = _(
                     "The candidates were published on %(start)s, after %(limit)s from the "
@@ -145,21 +184,20 @@ def check_aw01(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
                     "basis": basis_text((ART_54,)),
                 }
                 out.append(
-                    make_finding(
+                    _lot_finding(
                         "AW-01",
                         state,
-                        explanation=text,
+                        lot,
+                        text=text,
                         basis=_basis((ART_54,), due),
                         facts=[
-                            *lot_fact(state, lot.id),
                             Fact(_("Evaluation report received"), report.at, report.ref),
                             Fact(_("Candidate publicity starts"), start.at, start.ref),
                             Fact(_("Latest day to start"), due.day),
                         ],
-                        key=f"lot:{lot.external_id}:start",
                         severity=Severity.MEDIUM,
-                        lot_id=lot.id,
                         event_id=start.id,
+                        part="start",
                     )
                 )
         if end is not None and end.at >= start.at:
@@ -176,22 +214,21 @@ def check_aw01(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
                     "basis": basis_text((ART_54,)),
                 }
                 out.append(
-                    make_finding(
+                    _lot_finding(
                         "AW-01",
                         state,
-                        explanation=text,
+                        lot,
+                        text=text,
                         basis=(ART_54,),
                         facts=[
-                            *lot_fact(state, lot.id),
                             Fact(_("Candidate publicity starts"), start.at, start.ref),
                             Fact(_("Candidate publicity ends"), end.at, end.ref),
                             Fact(_("Days of publicity"), days),
                             Fact(_("Minimum (days)"), minimum),
                         ],
-                        key=f"lot:{lot.external_id}:length",
                         severity=Severity.MEDIUM,
-                        lot_id=lot.id,
                         event_id=end.id,
+                        part="length",
                     )
                 )
     return out
@@ -203,7 +240,6 @@ def check_aw01s(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
     if state.today is None or halted(state):
         return []
     within = int(params["start_within_days"])
-    roll = param_bool(params.get("roll_forward", True))
     out = []
     for lot in state.lots:
         report = state.in_force("evaluation_report", lot.id)
@@ -211,7 +247,7 @@ def check_aw01s(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
             continue
         if _award(state, lot.id)[0] is not None:
             continue  # awarded without publicity: AW-01 says so
-        due = deadline(state.calendar, report.day, within, roll_forward=roll)
+        due = _due(state, params, report.day, within)
         if state.today <= due.day:
             continue
         text = _(
@@ -224,19 +260,17 @@ def check_aw01s(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
             "basis": basis_text((ART_54,)),
         }
         out.append(
-            make_finding(
+            _lot_finding(
                 "AW-01s",
                 state,
-                explanation=text,
+                lot,
+                text=text,
                 basis=_basis((ART_54,), due),
                 facts=[
-                    *lot_fact(state, lot.id),
                     Fact(_("Evaluation report received"), report.at, report.ref),
                     Fact(_("Latest day to start"), due.day),
                 ],
-                key=f"lot:{lot.external_id}",
                 severity=Severity.MEDIUM,
-                lot_id=lot.id,
                 event_id=report.id,
             )
         )
@@ -270,14 +304,13 @@ def check_aw06(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
     """招标投标法 第四十六条: the written contract is made within 30 days of the award notice (a
     deadline: rolled forward when its last day is a statutory rest day)."""
     limit = int(params["max_days"])
-    roll = param_bool(params.get("roll_forward", True))
     out = []
     for lot in state.lots:
         award_day, award_event = _award(state, lot.id)
         signed_day, signed_event = _signed(state, lot.id)
         if award_day is None or signed_day is None or signed_day < award_day:
             continue
-        due = deadline(state.calendar, award_day, limit, roll_forward=roll)
+        due = _due(state, params, award_day, limit)
         if signed_day <= due.day:
             continue
         text = _(
@@ -292,13 +325,13 @@ def check_aw06(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
         }
         contract = state.contracts.get(lot.id)
         out.append(
-            make_finding(
+            _lot_finding(
                 "AW-06",
                 state,
-                explanation=text,
+                lot,
+                text=text,
                 basis=_basis((ART_LAW_46,), due),
                 facts=[
-                    *lot_fact(state, lot.id),
                     Fact(_("Award notice issued"), award_day, _ref(award_event, lot.id)),
                     Fact(
                         _("Contract signed"),
@@ -307,9 +340,7 @@ def check_aw06(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
                     ),
                     Fact(_("Contract due by"), due.day),
                 ],
-                key=f"lot:{lot.external_id}",
                 severity=Severity.MEDIUM,
-                lot_id=lot.id,
                 event_id=signed_event.id if signed_event else None,
                 entity_ids=[contract.supplier_id] if contract else (),
             )
@@ -322,13 +353,12 @@ def check_aw06s(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
     if state.today is None or halted(state):
         return []
     limit = int(params["max_days"])
-    roll = param_bool(params.get("roll_forward", True))
     out = []
     for lot in state.lots:
         award_day, award_event = _award(state, lot.id)
         if award_day is None or _signed(state, lot.id)[0] is not None:
             continue
-        due = deadline(state.calendar, award_day, limit, roll_forward=roll)
+        due = _due(state, params, award_day, limit)
         if state.today <= due.day:
             continue
         award = state.awards.get(lot.id)
@@ -342,13 +372,13 @@ def check_aw06s(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
             "basis": basis_text((ART_LAW_46,)),
         }
         out.append(
-            make_finding(
+            _lot_finding(
                 "AW-06s",
                 state,
-                explanation=text,
+                lot,
+                text=text,
                 basis=_basis((ART_LAW_46,), due),
                 facts=[
-                    *lot_fact(state, lot.id),
                     Fact(_("Award notice issued"), award_day, _ref(award_event, lot.id)),
                     *(
                         [Fact(_("Winning bidder"), award.bidder_name, f"bid:{award.bid_id}")]
@@ -357,9 +387,7 @@ def check_aw06s(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
                     ),
                     Fact(_("Contract due by"), due.day),
                 ],
-                key=f"lot:{lot.external_id}",
                 severity=Severity.MEDIUM,
-                lot_id=lot.id,
                 event_id=award_event.id if award_event else None,
                 entity_ids=[award.bidder_id] if award else (),
             )
@@ -501,13 +529,13 @@ def check_aw08(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
         }
         signed = state.in_force("contract_signed", lot.id)
         out.append(
-            make_finding(
+            _lot_finding(
                 "AW-08",
                 state,
-                explanation=text,
+                lot,
+                text=text,
                 basis=(ART_58,),
                 facts=[
-                    *lot_fact(state, lot.id),
                     Fact(
                         _("Performance security"),
                         contract.performance_security,
@@ -517,9 +545,7 @@ def check_aw08(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
                     Fact(_("Share of the contract amount (%)"), share.quantize(Decimal("0.01"))),
                     Fact(_("Cap (%)"), cap),
                 ],
-                key=f"lot:{lot.external_id}",
                 severity=Severity.MEDIUM,
-                lot_id=lot.id,
                 event_id=signed.id if signed else None,
                 entity_ids=[contract.supplier_id],
             )
@@ -535,14 +561,13 @@ def check_aw09(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
     to the supervisory department within 15 days of determining the winner (counted from the
     award notice; a deadline, rolled forward)."""
     limit = int(params["max_days"])
-    roll = param_bool(params.get("roll_forward", True))
     out = []
     for lot in state.lots:
         award_day, award_event = _award(state, lot.id)
         report = state.in_force("supervisor_report", lot.id)
         if award_day is None or report is None or report.day < award_day:
             continue
-        due = deadline(state.calendar, award_day, limit, roll_forward=roll)
+        due = _due(state, params, award_day, limit)
         if report.day <= due.day:
             continue
         text = _(
@@ -557,20 +582,18 @@ def check_aw09(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
             "basis": basis_text((ART_LAW_47,)),
         }
         out.append(
-            make_finding(
+            _lot_finding(
                 "AW-09",
                 state,
-                explanation=text,
+                lot,
+                text=text,
                 basis=_basis((ART_LAW_47,), due),
                 facts=[
-                    *lot_fact(state, lot.id),
                     Fact(_("Award notice issued"), award_day, _ref(award_event, lot.id)),
                     Fact(_("Written report to the supervisor"), report.at, report.ref),
                     Fact(_("Report due by"), due.day),
                 ],
-                key=f"lot:{lot.external_id}",
                 severity=Severity.LOW,
-                lot_id=lot.id,
                 event_id=report.id,
             )
         )
@@ -582,13 +605,12 @@ def check_aw09s(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
     if state.today is None or halted(state):
         return []
     limit = int(params["max_days"])
-    roll = param_bool(params.get("roll_forward", True))
     out = []
     for lot in state.lots:
         award_day, award_event = _award(state, lot.id)
         if award_day is None or state.in_force("supervisor_report", lot.id) is not None:
             continue
-        due = deadline(state.calendar, award_day, limit, roll_forward=roll)
+        due = _due(state, params, award_day, limit)
         if state.today <= due.day:
             continue
         text = _(
@@ -601,19 +623,17 @@ def check_aw09s(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
             "basis": basis_text((ART_LAW_47,)),
         }
         out.append(
-            make_finding(
+            _lot_finding(
                 "AW-09s",
                 state,
-                explanation=text,
+                lot,
+                text=text,
                 basis=_basis((ART_LAW_47,), due),
                 facts=[
-                    *lot_fact(state, lot.id),
                     Fact(_("Award notice issued"), award_day, _ref(award_event, lot.id)),
                     Fact(_("Report due by"), due.day),
                 ],
-                key=f"lot:{lot.external_id}",
                 severity=Severity.LOW,
-                lot_id=lot.id,
                 event_id=award_event.id if award_event else None,
             )
         )
