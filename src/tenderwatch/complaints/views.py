@@ -249,6 +249,7 @@ def service_action(
         return _act(request, number, run, success=str(success), form_class=form_class)
 
     view.__name__ = view.__qualname__ = getattr(service, "__name__", "view")  # in tracebacks
+    view.service, view.form_class = service, form_class  # type: ignore[attr-defined]
     return view
 
 

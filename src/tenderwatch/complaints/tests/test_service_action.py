@@ -73,3 +73,31 @@ def test_without_a_form_and_refused(personas: Any, file: Any) -> None:
     view = service_action(refuse, success=gettext_lazy("Done."))
     response, said = _post(view, personas.office_clerk, matter, {})
     assert response.status_code == 302 and said == ["不可办理。"]
+
+
+def test_every_service_action_form_names_only_its_service_arguments() -> None:
+    """A form field the service does not take would fail only when that button is pressed."""
+    import inspect
+
+    from tenderwatch.complaints import views, views_stages
+
+    actions = {
+        name: view
+        for module in (views, views_stages)
+        for name, view in vars(module).items()
+        if callable(view) and hasattr(view, "service")
+    }
+    assert len(actions) >= 19
+    for name, view in actions.items():
+        parameters = inspect.signature(view.service).parameters
+        assert {"matter", "actor"} <= set(parameters), name
+        fields = set(view.form_class.base_fields) if view.form_class else set()
+        assert fields <= set(parameters), (name, fields - set(parameters))
+        required = {
+            p.name
+            for p in parameters.values()
+            if p.default is inspect.Parameter.empty
+            and p.kind is p.KEYWORD_ONLY
+            and p.name not in ("matter", "actor")
+        }
+        assert required <= fields, (name, required - fields)
