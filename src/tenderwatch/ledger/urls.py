@@ -1,9 +1,11 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from tenderwatch.ledger import urls_ocds, urls_tabular, views
 
 app_name = "ledger"
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="ledger:project_list"), name="index"),
     path("projects/", views.project_list, name="project_list"),
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),
     path("entities/<int:pk>/", views.entity_detail, name="entity_detail"),

@@ -1,9 +1,11 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from tenderwatch.letters import views
 
 app_name = "letters"
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="letters:templates"), name="index"),
     path("templates/", views.templates, name="templates"),
     path("templates/<str:kind>/", views.template_detail, name="template_detail"),
     path("templates/<str:kind>/download/", views.template_download, name="template_download"),

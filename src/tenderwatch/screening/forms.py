@@ -49,6 +49,15 @@ class InboxFilterForm(forms.Form):
         label=_("Raised to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     q = forms.CharField(label=_("Project or text"), required=False, max_length=100)
+    order = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=[
+            ("", _("Newest first")),
+            ("severity", _("Highest risk first")),
+            ("due", _("Deadline soonest first")),
+        ],
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -78,6 +87,7 @@ class InboxFilterForm(forms.Form):
             date_from=d.get("date_from"),
             date_to=d.get("date_to"),
             q=(d.get("q") or "").strip(),
+            order=d.get("order", ""),
         )
 
 

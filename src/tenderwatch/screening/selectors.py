@@ -12,13 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 
 from tenderwatch.core import timeutil
 from tenderwatch.core.errors import NotFound
 from tenderwatch.org.models import Department, DepartmentKind, Role
 from tenderwatch.org.scoping import can, scope_of
 from tenderwatch.screening import services
+from tenderwatch.screening.findings import Severity
 from tenderwatch.screening.models import (
     OPEN_STATUSES,
     UNDECIDED_STATUSES,
@@ -58,6 +59,16 @@ class Filters:
     q: str = ""
     escalated: bool = False
     open_only: bool = False
+    order: str = ""  # "" newest first, "severity" highest risk first, "due" deadline soonest
+
+
+SEVERITY_RANK = Case(
+    When(severity=Severity.HIGH, then=Value(0)),
+    When(severity=Severity.MEDIUM, then=Value(1)),
+    When(severity=Severity.LOW, then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
 
 
 def own_departments(user: Any) -> frozenset[int]:
@@ -107,6 +118,10 @@ def warnings_filtered(*, user: Any, filters: Filters, mine: bool = False) -> Que
             | Q(title__icontains=filters.q)
             | Q(explanation__icontains=filters.q)
         )
+    if filters.order == "severity":
+        return qs.order_by(SEVERITY_RANK, "-created_at", "-pk")
+    if filters.order == "due":  # those without a deadline (closed, dismissed) last
+        return qs.order_by(F("due_at").asc(nulls_last=True), "-created_at", "-pk")
     return qs.order_by("-created_at", "-pk")
 
 

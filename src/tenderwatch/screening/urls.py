@@ -1,9 +1,11 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from tenderwatch.screening import views
 
 app_name = "screening"
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="screening:inbox"), name="index"),
     path("warnings/", views.inbox, name="inbox"),
     path("warnings/assign/", views.bulk_assign, name="bulk_assign"),
     path("warnings/export.xlsx", views.export, name="export"),

@@ -4,6 +4,7 @@ whole path from a feed API call to the warning on the project page."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from typing import Any
@@ -76,6 +77,41 @@ def test_inbox_filters(client: Client, district: Any, housing_project: Any) -> N
     assert low.reference in html and high.reference not in html
     html = client.get(url, {"status": "closed"}).text
     assert high.reference not in html
+
+
+def test_inbox_order_newest_highest_risk_or_soonest_deadline(
+    client: Client, district: Any, housing_project: Any
+) -> None:
+    low = raise_one(housing_project, key="a", severity=Severity.LOW)
+    high = raise_one(housing_project, key="b", severity=Severity.HIGH)
+    info = raise_one(housing_project, key="c", severity=Severity.INFO)
+    medium = raise_one(housing_project, key="d", severity=Severity.MEDIUM)
+    assert high.due_at is not None
+    Warning.objects.filter(pk=low.pk).update(due_at=high.due_at - dt.timedelta(days=3))
+    Warning.objects.filter(pk=medium.pk).update(due_at=high.due_at - dt.timedelta(days=1))
+    Warning.objects.filter(pk=info.pk).update(due_at=None)
+    login(client, district.office_clerk)
+    url = reverse("screening:inbox")
+
+    def order(**params: str) -> list[str]:
+        html = client.get(url, params).text
+        refs = [w.reference for w in (low, high, info, medium)]
+        return sorted(refs, key=html.index)
+
+    assert order() == [medium.reference, info.reference, high.reference, low.reference]
+    assert order(order="severity") == [
+        high.reference,
+        medium.reference,
+        low.reference,
+        info.reference,
+    ]
+    assert order(order="due") == [low.reference, medium.reference, high.reference, info.reference]
+    # The Excel export follows the order chosen.
+    response = client.get(reverse("screening:export"), {"order": "severity"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    column = [str(row[0]) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert column == [high.reference, medium.reference, low.reference, info.reference]
 
 
 def test_anonymous_users_log_in_first(client: Client, two: tuple[Warning, Warning]) -> None:

@@ -98,6 +98,15 @@ def test_unknown_page_gives_the_chinese_404(personas: Any) -> None:
     assert "<h1>页面不存在</h1>" in response.content.decode()
 
 
+def test_each_section_base_address_leads_somewhere(personas: Any) -> None:
+    """An officer who types /ledger/ or /screening/ lands on the section, not on a 404."""
+    client = _client(personas.office_clerk)
+    for prefix in ("/ledger/", "/screening/", "/complaints/", "/approvals/", "/letters/", "/org/"):
+        response = client.get(prefix, follow=True)
+        assert response.status_code == 200, prefix
+        assert response.redirect_chain == [] or response.redirect_chain[-1][0].startswith(prefix)
+
+
 def _raising(exc: Exception) -> HttpResponse:
     request = RequestFactory().get("/somewhere/")
     request.user = AnonymousUser()
