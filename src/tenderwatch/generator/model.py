@@ -331,6 +331,11 @@ class Generator:
         self.notes: list[str] = []
         # The subjects of the works each tenderer has named (see `_own_works_name`).
         self._works_stems: dict[str, set[str]] = {}
+        # Related lots (shared_ip_related_lots): each tenderer's latest lots, and the addresses
+        # planted in a lot, by tenderer (see `_related_lots`). A stream of their own.
+        self._related_rng = random.Random(f"tenderwatch-generator/{seed}/related")
+        self._tenderer_lots: dict[str, list[tuple[int, GLot]]] = {}
+        self._planted: dict[str, list[tuple[str, int, int, str, str]]] = {}
 
         start_day = start.toordinal()
         try:
@@ -455,6 +460,102 @@ class Generator:
         if hit:
             self.stats.injected[code] += 1
         return hit
+
+    def _related_lots(
+        self, project: GProject, lot: GLot, deadline: int, codes: set[str]
+    ) -> list[tuple[str, str, dict[str, Any], str | None]]:
+        """实施条例 第四十条第（二）项 across lots of one tenderer: a bidder of this lot uploads
+        from the address another firm used in an earlier lot of the tenderer (at most 170 days
+        before; the check looks 180 days either way and reports on the later lot). The other
+        firm keeps its address, so a later lot where it bids from there again shows the same
+        sharing: those lots are labelled as they come. An address is planted only where no lot
+        already generated would show it unlabelled."""
+        code = "shared_ip_related_lots"
+        key = project.tenderer.uscc
+        out: list[tuple[str, str, dict[str, Any], str | None]] = []
+        for ip, at, company, bid_id, number in self._planted.get(key, []):
+            if at <= deadline <= at + RELATED_WINDOW:
+                for bid in lot.bids:
+                    if bid.ip == ip and bid.company.index != company:
+                        out.append(self._related_label([bid], bid_id, number, ip))
+        known = self._tenderer_lots.setdefault(key, [])
+        start = deadline - RELATED_PLANT_WINDOW
+        if "shared_ip" not in codes and any(start <= d < deadline for d, _l in reversed(known)):
+            self.stats.eligible[code] += 1
+            rng = self._related_rng
+            if rng.random() < self.rates[code]:
+                earlier = [other for d, other in known if start <= d < deadline]
+                planted = self._plant(lot, deadline, rng.choice(earlier), known)
+                if planted is not None:
+                    source, target = planted
+                    self.stats.injected[code] += 1
+                    self._planted.setdefault(key, []).append(
+                        (target.ip, deadline, target.company.index, target.external_id, lot.number)
+                    )
+                    out.append(
+                        self._related_label(
+                            [source], target.external_id, lot.number, target.ip, forward=False
+                        )
+                    )
+        known.append((deadline, lot))
+        del known[:-RELATED_KEEP]
+        return out
+
+    def _plant(
+        self, lot: GLot, deadline: int, earlier: GLot, known: list[tuple[int, GLot]]
+    ) -> tuple[GBid, GBid] | None:
+        """Give a bidder of `lot` the address of a firm of `earlier` (bidding in only one of the
+        two lots, the address its own there); None where no pair fits."""
+        rng = self._related_rng
+        here = {b.company.index for b in lot.bids}
+        there = {b.company.index for b in earlier.bids}
+        targets = [b for b in lot.bids if b.company.index not in there]
+        sources = [
+            p
+            for p in earlier.bids
+            if p.company.index not in here and sum(q.ip == p.ip for q in earlier.bids) == 1
+        ]
+        rng.shuffle(sources)
+        for source in sources:
+            # A lot already made, at this lot's time or later within the window, where another
+            # firm bids from this address would show the sharing without a label.
+            later = any(
+                deadline <= d <= deadline + RELATED_WINDOW
+                and any(b.ip == source.ip for b in other.bids)
+                for d, other in known
+            )
+            if later or not targets:
+                continue
+            target = rng.choice(targets)
+            target.ip = source.ip
+            return source, target
+        return None
+
+    def _related_label(
+        self,
+        others: list[GBid],
+        planted_bid: str,
+        planted_lot: str,
+        ip: str,
+        *,
+        forward: bool = True,
+    ) -> tuple[str, str, dict[str, Any], str | None]:
+        code = "shared_ip_related_lots"
+        firms = names([b.company for b in others])
+        if forward:
+            text = (
+                f"投标人{firms}在本标段的投标文件上传IP地址（{ip}）与同一招标人标段{planted_lot}"
+                f"中另一投标人的相同，视为投标人相互串通投标（{RULES[code][1]}）。"
+            )
+        else:
+            text = (
+                f"本标段一投标人的投标文件上传IP地址（{ip}）与投标人{firms}在同一招标人此前"
+                f"标段中使用的相同，视为投标人相互串通投标（{RULES[code][1]}）。"
+            )
+        bids = [planted_bid, *(b.external_id for b in others)]
+        # `planted`: the lot where the address was given (one per injection, as counted in the
+        # stats); the others are later lots where the check finds the same sharing again.
+        return code, text, {"bids": bids, "value": ip, "planted": not forward}, None
 
     def _label(
         self,
@@ -1260,6 +1361,8 @@ class Generator:
                         bid.price = int(ceiling * rng.uniform(1.001, 1.02))
 
         self._evaluate(lot, project, designated, colluders, pattern)
+        if bids and deadline is not None:  # after every draw of the main stream
+            lot_labels += self._related_lots(project, lot, deadline, {c for c, *_ in lot_labels})
         if pattern in ("bid_rotation", "cover_bidding") and lot.winner is not designated:
             raise AssertionError("the designated winner must win")  # pragma: no cover
 
@@ -1436,6 +1539,10 @@ def looks_like_cover(prices: list[int], ceiling: int) -> bool:
     ordered = sorted(prices)
     return ordered[0] <= ceiling * 0.93 and ordered[1] >= ceiling * 0.984
 
+
+RELATED_WINDOW = 180 * 86400  # the related-lot check's window (screening Params.window_days)
+RELATED_PLANT_WINDOW = 170 * 86400  # planted well inside it
+RELATED_KEEP = 100  # lots remembered per tenderer
 
 FINGERPRINTS = (
     "shared_ip",

@@ -28,15 +28,20 @@ rule comes from:
 | shared_file_author | BO-08(1) | 1% | competitive lots |
 | shared_security_account | BO-08(6) | 0.5% | competitive lots with a bid security |
 | shared_project_manager | BO-08(3) | 0.5% | competitive lots |
+| shared_ip_related_lots | BO-08(2) | 1% | lots whose tenderer had a lot ≤ 170 days before |
 | bid_rotation | BO-07 | 2% | competitive works lots with three or more bids |
 | cover_bidding | BO-07 | 1.5% | competitive lots with three or more bids |
 | regular_price_differences | BO-08(4) | 1% | competitive lots with three or more bids |
 
 The three price patterns (rotation, cover bidding, regular differences) exclude each other in
-one lot; the fingerprint kinds are drawn independently and may meet in one lot. Rotation rings
-(3–5 local firms of one trade taking turns to win in one region) exist only in some markets;
-the per-lot probability there is raised so that the rate over all eligible lots is the one
-above. Every draw is counted (`Stats.eligible`), so the observed rate can be checked.
+one lot; the fingerprint kinds are drawn independently and may meet in one lot. A related-lots
+IP is a bidder uploading from the address another firm used in an earlier lot of the same
+tenderer (and not sharing it inside any lot); every later lot of that tenderer within 180 days
+where the other firm bids from that address again is labelled too, since the check finds it
+there (its draws come from a random stream of their own: the rest of the data is unchanged).
+Rotation rings (3–5 local firms of one trade taking turns to win in one region) exist only in
+some markets; the per-lot probability there is raised so that the rate over all eligible lots
+is the one above. Every draw is counted (`Stats.eligible`), so the observed rate can be checked.
 
 Clean data is kept clean of every pattern above: honest bidders never share a fingerprint,
 periods respect the law, a works project of 300万 or more is always tendered, and so on.
@@ -66,6 +71,7 @@ RATES: dict[str, float] = {
     "shared_file_author": 0.01,
     "shared_security_account": 0.005,
     "shared_project_manager": 0.005,
+    "shared_ip_related_lots": 0.01,
     "bid_rotation": 0.02,
     "cover_bidding": 0.015,
     "regular_price_differences": 0.01,
@@ -89,6 +95,7 @@ RULES: dict[str, tuple[str, str]] = {
     "shared_file_author": ("BO-08(1)", "招标投标法实施条例第四十条第（一）项"),
     "shared_security_account": ("BO-08(6)", "招标投标法实施条例第四十条第（六）项"),
     "shared_project_manager": ("BO-08(3)", "招标投标法实施条例第四十条第（三）项"),
+    "shared_ip_related_lots": ("BO-08(2)", "招标投标法实施条例第四十条第（二）项"),
     "regular_price_differences": ("BO-08(4)", "招标投标法实施条例第四十条第（四）项"),
     "cover_bidding": ("BO-07", "招标投标法实施条例第三十九条"),
     "bid_rotation": ("BO-07", "招标投标法实施条例第三十九条第二款第（二）项"),

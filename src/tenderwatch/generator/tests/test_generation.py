@@ -120,6 +120,8 @@ def test_injected_rates_are_within_tolerance(calendar: WorkCalendar) -> None:
         mine = [lab for lab in labels if lab.code == code]
         if code == "split_to_avoid_tendering":
             assert len({lab.evidence["group"] for lab in mine}) == k
+        elif code == "shared_ip_related_lots":  # and the later lots that show it again
+            assert len([lab for lab in mine if lab.evidence["planted"]]) == k
         elif mine and mine[0].scope == "project":
             assert len({lab.project_external_id for lab in mine}) == k
         else:

@@ -8,6 +8,8 @@ shared_ca_key              BO-08(2)   BO-08(2), field ca_key_id             the 
 shared_file_author         BO-08(1)   BO-08(1), field file_author           the author, the bids
 shared_security_account    BO-08(6)   BO-08(6), field security_account      the account, the bids
 shared_project_manager     BO-08(3)   BO-08(3), field manager               the manager, the bids
+shared_ip_related_lots     BO-08(2)   BO-08(2) related lots, client_ip      the IP, the bids of
+                                                                            both lots
 regular_price_differences  BO-08(4)   BO-08(4), price_steps / price_ratios  the label's bids
 cover_bidding              BO-07      screens: RD beyond its fence          RD and its fence
 bid_rotation               BO-07/12   BO-07-ROT                             the ring's members
@@ -26,6 +28,7 @@ CODE_CHECKS: dict[str, tuple[str, str | None]] = {
     "shared_file_author": ("BO-08(1)", "file_author"),
     "shared_security_account": ("BO-08(6)", "security_account"),
     "shared_project_manager": ("BO-08(3)", "manager"),
+    "shared_ip_related_lots": ("BO-08(2)", "client_ip"),
     "regular_price_differences": ("BO-08(4)", None),
     "cover_bidding": ("SCR-DIST", "RD"),
     "bid_rotation": ("BO-07-ROT", None),
