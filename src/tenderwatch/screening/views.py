@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,6 +43,7 @@ from tenderwatch.screening.forms import (
 from tenderwatch.screening.models import (
     DismissalCategory,
     ModelDocument,
+    Origin,
     RuleSetting,
     Warning,
     WarningStatus,
@@ -187,15 +189,47 @@ def export(request: HttpRequest) -> HttpResponse:
 # -- one warning ---------------------------------------------------------------------------------
 
 
+def _bid_places(warning: Warning) -> dict[str, tuple[int, int]]:
+    """Where each bid a fact refers to sits, as (project, lot), by its key in the ref. The
+    statutory rules name a bid by its id; the collusion screens by its external id (unique
+    within a lot; the id where a bid has none), looked up in the warning's project and in the
+    lots a related-lot finding names — an external id found in two of them links nowhere
+    rather than to one of them."""
+    keys = {
+        ref.split(":", 1)[1]
+        for ref in (str(f.get("ref") or "") for f in warning.facts)
+        if ref.startswith("bid:")
+    }
+    places: dict[str, tuple[int, int]] = {}
+    if warning.origin == Origin.SCREEN and keys:
+        lots = Q(lot__project_id=warning.project_id)
+        numbers = [n for n in (warning.data or {}).get("lots", []) if isinstance(n, str)]
+        if numbers:
+            lots |= Q(lot__number__in=numbers)
+        ambiguous: set[str] = set()
+        found = Bid.objects.filter(lots, external_id__in=keys).values_list(
+            "external_id", "lot__project_id", "lot_id"
+        )
+        for external_id, project_id, lot_id in found:
+            if places.get(external_id, (project_id, lot_id)) != (project_id, lot_id):
+                ambiguous.add(external_id)
+            places[external_id] = (project_id, lot_id)
+        for key in ambiguous:
+            del places[key]
+        keys -= set(places) | ambiguous
+    ids = [int(k) for k in keys if k.isdigit()]
+    for pk, project_id, lot_id in Bid.objects.filter(pk__in=ids).values_list(
+        "pk", "lot__project_id", "lot_id"
+    ):
+        places[str(pk)] = (project_id, lot_id)
+    return places
+
+
 def _fact_links(warning: Warning) -> list[dict[str, Any]]:
-    """The facts with a link to what they refer to (a step, a lot, a bid, a document, …)."""
+    """The facts with a link to what they refer to (a step, a lot, a bid — in its own project's
+    page, which for a related lot is another project —, a document, …)."""
     project_url = warning.subject_url()
-    bid_ids = [
-        int(ref.split(":", 1)[1])
-        for ref in (f.get("ref", "") for f in warning.facts)
-        if ref.startswith("bid:") and ref.split(":", 1)[1].isdigit()
-    ]
-    bid_lots = dict(Bid.objects.filter(pk__in=bid_ids).values_list("pk", "lot_id"))
+    bids = _bid_places(warning)
     out = []
     for fact in warning.facts:
         ref = str(fact.get("ref") or "")
@@ -205,8 +239,9 @@ def _fact_links(warning: Warning) -> list[dict[str, Any]]:
             url = f"{project_url}#warnings-event-{key}"
         elif kind == "lot" and key.isdigit():
             url = f"{project_url}#lot-{key}"
-        elif kind == "bid" and key.isdigit() and int(key) in bid_lots:
-            url = f"{project_url}#lot-{bid_lots[int(key)]}"
+        elif kind == "bid" and key in bids:
+            project_id, lot_id = bids[key]
+            url = reverse("ledger:project_detail", args=[project_id]) + f"#lot-{lot_id}"
         elif kind == "document" and key:
             url = reverse("ledger:document_detail", args=[key])
         elif kind == "entity" and key.isdigit():

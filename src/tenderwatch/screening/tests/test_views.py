@@ -114,6 +114,46 @@ def test_inbox_order_newest_highest_risk_or_soonest_deadline(
     assert column == [high.reference, medium.reference, low.reference, info.reference]
 
 
+def test_a_facts_bid_links_to_the_lot_of_its_own_project(client: Client, district: Any) -> None:
+    """A related-lot finding names bids of two projects by their external ids; a statutory rule
+    names a bid by its id: each fact links to the lot of the project the bid is in."""
+    from tenderwatch.ledger.testing import build_project
+    from tenderwatch.screening.findings import Finding, LegalBasis
+    from tenderwatch.screening.models import Origin
+
+    earlier, later = build_project(lots=1, bids_per_lot=3), build_project(lots=1, bids_per_lot=3)
+    lot_a, lot_b = earlier.lots.get(), later.lots.get()
+    bid_a, bid_b = lot_a.bids.order_by("pk")[0], lot_b.bids.order_by("pk")[1]
+    related = Finding(
+        rule_id="BO-08(2)",
+        project_id=later.pk,
+        lot_id=lot_b.pk,
+        explanation="两个标段的投标文件上传IP地址相同",
+        legal_basis=(LegalBasis("《招标投标法实施条例》", "第四十条第（二）项"),),
+        facts=(
+            Fact("甲：客户端IP地址", "106.119.60.104", f"bid:{bid_a.external_id}"),
+            Fact("乙：客户端IP地址", "106.119.60.104", f"bid:{bid_b.external_id}"),
+            Fact("不存在的投标", "—", "bid:NO-SUCH-BID"),
+        ),
+        severity=Severity.MEDIUM,
+        key="related:1",
+        data={"scope": "related", "lots": [lot_a.number, lot_b.number]},
+    )
+    report = services.warnings_raise(findings=[related], origin=Origin.SCREEN)
+    warning = Warning.objects.get(pk=report.created[0])
+    by_pk = raise_one(later, key="rule", facts=(Fact("中标人", "乙", f"bid:{bid_b.pk}"),))
+    login(client, district.office_clerk)
+
+    html = client.get(reverse("screening:warning_detail", args=[warning.pk])).text
+    link_a = reverse("ledger:project_detail", args=[earlier.pk]) + f"#lot-{lot_a.pk}"
+    link_b = reverse("ledger:project_detail", args=[later.pk]) + f"#lot-{lot_b.pk}"
+    assert f'<a href="{link_a}">bid:{bid_a.external_id}</a>' in html
+    assert f'<a href="{link_b}">bid:{bid_b.external_id}</a>' in html
+    assert "bid:NO-SUCH-BID" in html and 'href="bid:NO-SUCH-BID"' not in html
+    html = client.get(reverse("screening:warning_detail", args=[by_pk.pk])).text
+    assert f'<a href="{link_b}">bid:{bid_b.pk}</a>' in html
+
+
 def test_anonymous_users_log_in_first(client: Client, two: tuple[Warning, Warning]) -> None:
     for url in (
         reverse("screening:inbox"),
