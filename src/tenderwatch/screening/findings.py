@@ -42,7 +42,9 @@ class LegalBasis:
 @dataclass(frozen=True)
 class Fact:
     """One fact a finding rests on: a Chinese label, its value, and where it comes from
-    (`ref`: "event:<pk>", "bid:<pk>", "lot:<pk>", "document:<sha256>", "entity:<pk>", …)."""
+    (`ref`: "event:<pk>", "bid:<pk>", "lot:<pk>", "document:<sha256>", "entity:<pk>", …; the
+    collusion screens name a bid by its external id, "bid:<external id>", as the platform and
+    the generator's labels do)."""
 
     label: str
     value: Any
