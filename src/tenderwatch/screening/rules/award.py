@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -30,8 +30,7 @@ from tenderwatch.screening.rules.base import (
     basis_text,
     cap_amount,
     day,
-    lot_fact,
-    make_finding,
+    lot_finding,
     number,
     param_bool,
     percent,
@@ -39,7 +38,7 @@ from tenderwatch.screening.rules.base import (
     yuan,
 )
 from tenderwatch.screening.rules.days import Deadline, deadline, period_days
-from tenderwatch.screening.rules.state import EventState, LotState, ProjectState, china_day
+from tenderwatch.screening.rules.state import EventState, ProjectState, china_day
 from tenderwatch.screening.rules.tender import RESULT, objection_checks
 
 ART_54 = LegalBasis(REGS, "第五十四条")
@@ -100,35 +99,6 @@ def _due(state: ProjectState, params: Mapping[str, Any], start: dt.date, days: i
     return deadline(state.calendar, start, days, roll_forward=roll)
 
 
-def _lot_finding(
-    rule_id: str,
-    state: ProjectState,
-    lot: LotState,
-    *,
-    text: str,
-    basis: tuple[LegalBasis, ...],
-    facts: list[Fact],
-    severity: str,
-    event_id: int | None,
-    entity_ids: Iterable[int] = (),
-    part: str = "",
-) -> Finding:
-    """A finding on `lot`: the lot is its first fact and its key (with `part` where a rule
-    finds several things on one lot)."""
-    return make_finding(
-        rule_id,
-        state,
-        explanation=text,
-        basis=basis,
-        facts=[*lot_fact(state, lot.id), *facts],
-        key=f"lot:{lot.external_id}:{part}" if part else f"lot:{lot.external_id}",
-        severity=severity,
-        lot_id=lot.id,
-        event_id=event_id,
-        entity_ids=entity_ids,
-    )
-
-
 # -- AW-01: candidate publicity ------------------------------------------------------------------
 
 
@@ -155,7 +125,7 @@ def check_aw01(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
                     "basis": basis_text((ART_54,)),
                 }
                 out.append(
-                    _lot_finding(
+                    lot_finding(
                         "AW-01",
                         state,
                         lot,
@@ -184,7 +154,7 @@ def check_aw01(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
                     "basis": basis_text((ART_54,)),
                 }
                 out.append(
-                    _lot_finding(
+                    lot_finding(
                         "AW-01",
                         state,
                         lot,
@@ -214,7 +184,7 @@ def check_aw01(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
                     "basis": basis_text((ART_54,)),
                 }
                 out.append(
-                    _lot_finding(
+                    lot_finding(
                         "AW-01",
                         state,
                         lot,
@@ -260,7 +230,7 @@ def check_aw01s(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
             "basis": basis_text((ART_54,)),
         }
         out.append(
-            _lot_finding(
+            lot_finding(
                 "AW-01s",
                 state,
                 lot,
@@ -325,7 +295,7 @@ def check_aw06(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
         }
         contract = state.contracts.get(lot.id)
         out.append(
-            _lot_finding(
+            lot_finding(
                 "AW-06",
                 state,
                 lot,
@@ -372,7 +342,7 @@ def check_aw06s(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
             "basis": basis_text((ART_LAW_46,)),
         }
         out.append(
-            _lot_finding(
+            lot_finding(
                 "AW-06s",
                 state,
                 lot,
@@ -433,7 +403,7 @@ def check_aw06c(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
         if contract is None or award is None:
             continue
         problems: list[str] = []
-        facts = [*lot_fact(state, lot.id)]
+        facts: list[Fact] = []
         if contract.supplier_id != award.bidder_id:
             problems.append(
                 _("the contract was made with %(supplier)s, not with the winner %(winner)s")
@@ -486,15 +456,14 @@ def check_aw06c(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
             "(%(basis)s)"
         ) % {"problems": _("; ").join(problems), "basis": basis_text((ART_LAW_46, ART_57))}
         out.append(
-            make_finding(
+            lot_finding(
                 "AW-06c",
                 state,
-                explanation=text,
+                lot,
+                text=text,
                 basis=(ART_LAW_46, ART_57),
                 facts=facts,
-                key=f"lot:{lot.external_id}",
                 severity=Severity.HIGH,
-                lot_id=lot.id,
                 event_id=signed.id if signed else None,
                 entity_ids=[contract.supplier_id, award.bidder_id],
             )
@@ -529,7 +498,7 @@ def check_aw08(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
         }
         signed = state.in_force("contract_signed", lot.id)
         out.append(
-            _lot_finding(
+            lot_finding(
                 "AW-08",
                 state,
                 lot,
@@ -582,7 +551,7 @@ def check_aw09(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
             "basis": basis_text((ART_LAW_47,)),
         }
         out.append(
-            _lot_finding(
+            lot_finding(
                 "AW-09",
                 state,
                 lot,
@@ -623,7 +592,7 @@ def check_aw09s(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
             "basis": basis_text((ART_LAW_47,)),
         }
         out.append(
-            _lot_finding(
+            lot_finding(
                 "AW-09s",
                 state,
                 lot,

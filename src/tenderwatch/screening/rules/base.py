@@ -23,7 +23,7 @@ from django.utils.translation import get_language, gettext
 from tenderwatch.screening.findings import Fact, Finding, LegalBasis, Severity
 
 if TYPE_CHECKING:
-    from tenderwatch.screening.rules.state import ProjectState
+    from tenderwatch.screening.rules.state import LotState, ProjectState
 
 _BY_LANGUAGE: dict[str | None, dict[Any, str]] = {}
 _local = threading.local()
@@ -229,6 +229,35 @@ def lot_fact(state: ProjectState, lot_id: int | None) -> list[Fact]:
     if lot is None:
         return []
     return [Fact(_("Lot"), f"{lot.label} {lot.name}".strip(), f"lot:{lot.id}")]
+
+
+def lot_finding(
+    rule_id: str,
+    state: ProjectState,
+    lot: LotState,
+    *,
+    text: str,
+    basis: tuple[LegalBasis, ...],
+    facts: Iterable[Fact],
+    severity: str,
+    event_id: int | None,
+    entity_ids: Iterable[int] = (),
+    part: str = "",
+) -> Finding:
+    """A finding on `lot`: the lot is its first fact and its key, `lot:<external id>` (with
+    `:<part>` where a rule finds several things on one lot)."""
+    return make_finding(
+        rule_id,
+        state,
+        explanation=text,
+        basis=basis,
+        facts=[*lot_fact(state, lot.id), *facts],
+        key=f"lot:{lot.external_id}:{part}" if part else f"lot:{lot.external_id}",
+        severity=severity,
+        lot_id=lot.id,
+        event_id=event_id,
+        entity_ids=entity_ids,
+    )
 
 
 def rolled_note(rolled: bool | None, nominal: dt.date, final: dt.date) -> str:

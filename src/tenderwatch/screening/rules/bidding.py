@@ -14,8 +14,7 @@ from tenderwatch.screening.rules.base import (
     REGS,
     _,
     basis_text,
-    lot_fact,
-    make_finding,
+    lot_finding,
     when,
 )
 from tenderwatch.screening.rules.state import EventState, ProjectState
@@ -72,21 +71,19 @@ def check_bo01(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
             "basis": basis_text((ART_44,)),
         }
         out.append(
-            make_finding(
+            lot_finding(
                 "BO-01",
                 state,
-                explanation=text,
+                lot,
+                text=text,
                 basis=(ART_44, ART_LAW_28),
                 facts=[
-                    *lot_fact(state, lot.id),
                     Fact(_("Bids received"), received, f"lot:{lot.id}"),
                     *(Fact(_("Bidder"), b.bidder_name, f"bid:{b.id}") for b in bids),
                     Fact(_("Opened at"), opened_at, event.ref if event else f"lot:{lot.id}"),
                     Fact(_("Minimum number of bidders"), minimum),
                 ],
-                key=f"lot:{lot.external_id}",
                 severity=Severity.HIGH,
-                lot_id=lot.id,
                 event_id=event.id if event is not None else None,
                 entity_ids=[b.bidder_id for b in bids],
             )
@@ -127,20 +124,18 @@ def check_bo02(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
             "basis": basis_text((ART_LAW_34,)),
         }
         out.append(
-            make_finding(
+            lot_finding(
                 "BO-02",
                 state,
-                explanation=text % values,
+                lot,
+                text=text % values,
                 basis=(ART_LAW_34,),
                 facts=[
-                    *lot_fact(state, lot.id),
                     Fact(_("Opened at"), opened_at, event.ref if event else f"lot:{lot.id}"),
                     Fact(_("Bid deadline"), deadline_event.at, deadline_event.ref),
                     Fact(_("Difference (minutes)"), gap),
                 ],
-                key=f"lot:{lot.external_id}",
                 severity=Severity.HIGH if gap < 0 else Severity.MEDIUM,
-                lot_id=lot.id,
                 event_id=event.id if event is not None else deadline_event.id,
             )
         )
@@ -214,13 +209,13 @@ def check_ev01(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
             "basis": basis_text((ART_LAW_37,)),
         }  # fmt: skip
         out.append(
-            make_finding(
+            lot_finding(
                 "EV-01",
                 state,
-                explanation=text,
+                lot,
+                text=text,
                 basis=(ART_LAW_37, ART_EVAL_9),
                 facts=[
-                    *lot_fact(state, lot.id),
                     Fact(_("Committee members"), size, f"lot:{lot.id}"),
                     Fact(_("Experts"), experts, f"lot:{lot.id}"),
                     Fact(
@@ -229,9 +224,7 @@ def check_ev01(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
                         f"lot:{lot.id}",
                     ),
                 ],
-                key=f"lot:{lot.external_id}",
                 severity=Severity.MEDIUM,
-                lot_id=lot.id,
                 event_id=event.id if event is not None else None,
             )
         )

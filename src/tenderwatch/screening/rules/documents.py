@@ -41,7 +41,7 @@ from tenderwatch.screening.rules.base import (
     REGS,
     _,
     basis_text,
-    lot_fact,
+    lot_finding,
     make_finding,
     yuan,
 )
@@ -427,7 +427,7 @@ def check_td14q(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
         if amount is None:
             continue
         problems = []
-        facts = [*lot_fact(state, lot.id), Fact(_("Estimated price"), amount, f"lot:{lot.id}")]
+        facts = [Fact(_("Estimated price"), amount, f"lot:{lot.id}")]
         for requirement in lot.qualification_requirements:
             found = required_grade(requirement)
             if found is None:
@@ -460,15 +460,14 @@ def check_td14q(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
             "basis": basis_text((ART_32_2,)),
         }
         out.append(
-            make_finding(
+            lot_finding(
                 "TD-14.2",
                 state,
-                explanation=text,
+                lot,
+                text=text,
                 basis=(ART_32_2,),
                 facts=facts,
-                key=f"lot:{lot.external_id}",
                 severity=Severity.MEDIUM,
-                lot_id=lot.id,
                 event_id=event.id if event is not None else None,
             )
         )

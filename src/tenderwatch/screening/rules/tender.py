@@ -31,6 +31,7 @@ from tenderwatch.screening.rules.base import (
     cap_amount,
     day,
     lot_fact,
+    lot_finding,
     make_finding,
     number,
     param_bool,
@@ -593,21 +594,19 @@ def check_td09(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]:
             "basis": basis_text((ART_26,)),
         }
         out.append(
-            make_finding(
+            lot_finding(
                 "TD-09",
                 state,
-                explanation=text,
+                lot,
+                text=text,
                 basis=(ART_26,),
                 facts=[
-                    *lot_fact(state, lot.id),
                     Fact(_("Bid security"), security, f"lot:{lot.id}"),
                     Fact(_("Estimated price"), estimate, f"lot:{lot.id}"),
                     Fact(_("Share of the estimate (%)"), share.quantize(Decimal("0.01"))),
                     Fact(_("Cap (%)"), cap),
                 ],
-                key=f"lot:{lot.external_id}",
                 severity=Severity.MEDIUM,
-                lot_id=lot.id,
                 event_id=event.id if event is not None else None,
             )
         )
@@ -629,19 +628,17 @@ def check_td09b(state: ProjectState, params: Mapping[str, Any]) -> list[Finding]
             "%(cap)s (%(basis)s)"
         ) % {"security": yuan(security), "cap": yuan(cap), "basis": basis_text((ART_30_37,))}
         out.append(
-            make_finding(
+            lot_finding(
                 "TD-09b",
                 state,
-                explanation=text,
+                lot,
+                text=text,
                 basis=(ART_30_37,),
                 facts=[
-                    *lot_fact(state, lot.id),
                     Fact(_("Bid security"), security, f"lot:{lot.id}"),
                     Fact(_("Cap (yuan)"), cap),
                 ],
-                key=f"lot:{lot.external_id}",
                 severity=Severity.MEDIUM,
-                lot_id=lot.id,
                 event_id=event.id if event is not None else None,
             )
         )
