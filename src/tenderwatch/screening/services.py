@@ -303,10 +303,11 @@ def warnings_raise(
     if origin not in Origin.values:
         raise DomainError(_("Unknown origin of a warning."), code="origin")
     report = RaiseReport()
-    competences = _Competences()
+    findings = list(findings)
+    batch = _Batch(findings)
     for finding in findings:
         try:
-            report.add(_raise_one(finding, origin=origin, actor=actor, now=now, cache=competences))
+            report.add(_raise_one(finding, origin=origin, actor=actor, now=now, batch=batch))
         except DomainError as exc:
             if exc.code != "no_project":
                 raise
@@ -314,15 +315,45 @@ def warnings_raise(
     return report
 
 
+class _Batch:
+    """What one call of `warnings_raise` reads once for all its findings: the competent
+    departments, the findings' projects, and which of their fingerprints any warning has."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.competences = _Competences()
+        ids = {f.project_id for f in findings if f.project_id}
+        self.projects: dict[int, Project] = Project.objects.only("pk", "industry", "code").in_bulk(
+            ids
+        )
+        fingerprints = list({f.fingerprint for f in findings})
+        self.known: set[str] = set()
+        for start in range(0, len(fingerprints), 900):
+            self.known.update(
+                Warning.objects.filter(fingerprint__in=fingerprints[start : start + 900])
+                .values_list("fingerprint", flat=True)
+                .distinct()
+            )
+
+
 def _raise_one(
-    finding: Finding, *, origin: str, actor: Any, now: dt.datetime | None, cache: _Competences
+    finding: Finding, *, origin: str, actor: Any, now: dt.datetime | None, batch: _Batch
 ) -> RaiseReport:
     report = RaiseReport()
     at = now or timeutil.now()
     fingerprint = finding.fingerprint
-    for _attempt in range(2):
+    for attempt in range(2):
         try:
             with transaction.atomic():
+                if attempt == 0 and fingerprint not in batch.known:
+                    # No warning had this fingerprint when the batch began: nothing to merge
+                    # into or to hold against it. One raised since by another process makes
+                    # the open-fingerprint constraint fail, and the retry looks it up.
+                    warning = _create(
+                        finding, origin=origin, actor=actor, at=at, previous=None, batch=batch
+                    )
+                    batch.known.add(fingerprint)
+                    report.created.append(warning.pk)
+                    return report
                 existing = (
                     Warning.objects.select_for_update()
                     .filter(fingerprint=fingerprint, status__in=OPEN_STATUSES)
@@ -343,7 +374,7 @@ def _raise_one(
                     report.already_decided += 1
                     return report
                 warning = _create(
-                    finding, origin=origin, actor=actor, at=at, previous=earlier, cache=cache
+                    finding, origin=origin, actor=actor, at=at, previous=earlier, batch=batch
                 )
                 report.created.append(warning.pk)
                 return report
@@ -419,16 +450,15 @@ def _merge(warning: Warning, finding: Finding, *, actor: Any, at: dt.datetime) -
     return True
 
 
-def _subject_of(finding: Finding) -> tuple[Project | None, ApprovedProject | None]:
-    """The project of a finding; or, for a project on the approved list that never entered the
-    platform (应进必进), no project and the approved project (`data["approved_project_id"]`)."""
+def _subject_of(
+    finding: Finding, projects: dict[int, Project]
+) -> tuple[Project | None, ApprovedProject | None]:
+    """The project of a finding (from `projects`, read once per batch); or, for a project on
+    the approved list that never entered the platform (应进必进), no project and the approved
+    project (`data["approved_project_id"]`)."""
     approved_id = (finding.data or {}).get("approved_project_id")
     approved = ApprovedProject.objects.filter(pk=approved_id).first() if approved_id else None
-    project = (
-        Project.objects.only("pk", "industry", "code").filter(pk=finding.project_id).first()
-        if finding.project_id
-        else None
-    )
+    project = projects.get(finding.project_id) if finding.project_id else None
     if project is None and approved is None:
         raise DomainError(
             _("The finding names no project: %(rule)s.") % {"rule": finding.rule_id},
@@ -444,12 +474,12 @@ def _create(
     actor: Any,
     at: dt.datetime,
     previous: Warning | None,
-    cache: _Competences,
+    batch: _Batch,
 ) -> Warning:
-    project, approved = _subject_of(finding)
+    project, approved = _subject_of(finding, batch.projects)
     industry = project.industry if project is not None else (approved.industry if approved else "")
     matter = _matter_of(finding.rule_id)
-    competence = cache.of(industry, matter)
+    competence = batch.competences.of(industry, matter)
     event_id = finding.event_id
     warning = Warning.objects.create(
         origin=origin,

@@ -113,6 +113,23 @@ def test_the_same_finding_again_is_the_same_warning(housing_project: Any) -> Non
     assert audit_actions(w2) == ["screening.warning.raised", "screening.warning.assigned"]
 
 
+def test_one_batch_with_a_finding_twice_raises_one_warning(housing_project: Any) -> None:
+    """A fingerprint new to the batch skips the lookups; the same one again in the batch is
+    looked up, and one raised meanwhile by another process is merged into on the retry."""
+    again = finding(housing_project, facts=(Fact("间隔天数", 15),))
+    report = services.warnings_raise(findings=[finding(housing_project), again])
+    assert len(report.created) == 1 and report.merged == report.created
+    assert Warning.objects.get().occurrences == 2
+    # Another process raises a third fingerprint after this batch has read the known ones.
+    other = finding(housing_project, key="k2")
+    batch = services._Batch([other])
+    assert other.fingerprint not in batch.known
+    first = raise_one(housing_project, key="k2")
+    result = services._raise_one(other, origin="rule", actor=None, now=None, batch=batch)
+    assert result.created == [] and result.unchanged == 1
+    assert Warning.objects.filter(fingerprint=other.fingerprint).get().pk == first.pk
+
+
 def test_same_fingerprint_other_facts_merge_and_keep_the_earlier_facts(
     housing_project: Any,
 ) -> None:
