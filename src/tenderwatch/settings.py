@@ -179,6 +179,21 @@ TW_AUDIT_ANCHOR_FILE = Path(env("TW_AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit" / 
 
 TW_DISTRICT = env("TW_DISTRICT", "huangzhou")
 
+# -- screening (tenderwatch.screening) -------------------------------------------------------
+# Screen a project as soon as its ledger state changes (a feed call, an import's batch); the
+# collusion screens too. The office head's approval level that overdue warnings go up to.
+# TW_SCREEN_HANDLING_WORKDAYS (working days to handle a warning, per severity) is a dict: set it
+# in a settings module of your own.
+TW_SCREEN_ON_CHANGE = env_bool("TW_SCREEN_ON_CHANGE", default=True)
+TW_SCREEN_COLLUSION_ON_CHANGE = env_bool("TW_SCREEN_COLLUSION_ON_CHANGE", default=True)
+TW_SCREEN_OFFICE_HEAD_LEVEL = env_int("TW_SCREEN_OFFICE_HEAD_LEVEL", 3)
+
+# -- official letters (tenderwatch.letters) ------------------------------------------------
+# The issuing organ's code in document numbers (default: the district's name without 区/县/市
+# + 公管), and the LibreOffice binary for PDF copies (default: soffice or libreoffice on PATH).
+TW_LETTERS_ORGAN_CODE = env("TW_LETTERS_ORGAN_CODE", "")
+TW_LETTERS_SOFFICE = env("TW_LETTERS_SOFFICE", "")
+
 # -- complaints and tip-offs (tenderwatch.complaints) -----------------------------------------
 # Informant protection: SM4-GCM keys as "key-id:32 hex digits" pairs, comma-separated (a
 # keyring: old ids stay readable after rotation), the id new records are sealed with, and the
