@@ -54,7 +54,7 @@ def test_the_badge_counts_the_users_own_unread_notifications(personas: Any) -> N
     assert _badge(html) == "2"
     assert 'aria-label="通知，2 条未读"' in html
     services.mark_read(notification=second, actor=housing)
-    assert _badge(client.get("/ledger/").content.decode()) == "1"
+    assert _badge(client.get("/ledger/projects/").content.decode()) == "1"  # any other page
     assert _badge(_client(transport).get("/").content.decode()) == "1"
 
 
