@@ -158,14 +158,19 @@ def related_fingerprints(
     for column in fields:
         item = params.fields[column]
         rows = frame.filter(pl.col(column).is_not_null()).select(
-            "tenderer", "lot", "bid", "bidder", "at", pl.col(column).alias("value")
+            "tenderer",
+            "lot",
+            "bid",
+            "bidder",
+            "at",
+            pl.col(column).alias("value"),
+            pl.col(column).hash(7).alias("h"),
         )
         # Values held by two or more bidders of one tenderer, across two or more lots: found on
         # the values' hashes with minimum ≠ maximum (no set per group); a rare collision only
         # lets rows through to the exact join below.
-        hashed = rows.select("tenderer", pl.col("value").hash(7).alias("h"), "bidder", "lot")
         candidates = (
-            hashed.group_by("tenderer", "h")
+            rows.group_by("tenderer", "h")
             .agg(
                 (pl.col("bidder").min() != pl.col("bidder").max()).alias("bidders"),
                 (pl.col("lot").min() != pl.col("lot").max()).alias("lots"),
@@ -173,11 +178,7 @@ def related_fingerprints(
             .filter(pl.col("bidders") & pl.col("lots"))
             .select("tenderer", "h")
         )
-        rows = (
-            rows.with_columns(pl.col("value").hash(7).alias("h"))
-            .join(candidates, on=["tenderer", "h"], how="semi")
-            .drop("h")
-        )
+        rows = rows.join(candidates, on=["tenderer", "h"], how="semi").drop("h")
         pairs = rows.join(rows, on=["tenderer", "value"], suffix="_o").filter(
             (pl.col("lot") != pl.col("lot_o"))
             & (pl.col("bidder") != pl.col("bidder_o"))
