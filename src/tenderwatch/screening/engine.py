@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -33,6 +33,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tenderwatch.core import timeutil
+from tenderwatch.core.iterables import chunks
 from tenderwatch.ledger.models import Project, ProjectStatus
 from tenderwatch.screening import catalogue, services
 from tenderwatch.screening.models import Origin
@@ -84,11 +85,6 @@ class ScreenReport:
         }
 
 
-def _chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
-
-
 def screen_projects(
     project_ids: Iterable[int],
     *,
@@ -117,7 +113,7 @@ def screen_projects(
     # Explanations are stored once and read by officers: always in the site's language
     # (zh-hans), whatever the language of the request that triggered the run.
     with translation.override(settings.LANGUAGE_CODE):
-        for part in _chunks(ids, chunk):
+        for part in chunks(ids, chunk):
             states = catalogue.load_states(part)
             findings = [
                 f for f in catalogue.run_rules(states, params, today=today) if f.rule_id in wanted
@@ -143,7 +139,7 @@ def screen_collusion(
     if not lot_ids:
         return report
     with translation.override(settings.LANGUAGE_CODE):
-        for part in _chunks(lot_ids, api.Params().chunk):
+        for part in chunks(lot_ids, api.Params().chunk):
             findings = api.screen_lots(part)
             report.findings += len(findings)
             report.raised.add(services.warnings_raise(findings=findings, origin=Origin.SCREEN))

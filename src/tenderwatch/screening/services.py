@@ -33,6 +33,7 @@ from tenderwatch.audit import services as audit
 from tenderwatch.audit.services import snapshot
 from tenderwatch.core import timeutil
 from tenderwatch.core.errors import DomainError, PermissionDenied
+from tenderwatch.core.iterables import chunks
 from tenderwatch.ledger.models import ApprovedProject, InstructionKind, Lot, Project
 from tenderwatch.org.models import Department, MatterType
 from tenderwatch.org.scoping import can, ensure_allowed
@@ -327,9 +328,9 @@ class _Batch:
         )
         fingerprints = list({f.fingerprint for f in findings})
         self.known: set[str] = set()
-        for start in range(0, len(fingerprints), 900):
+        for part in chunks(fingerprints):
             self.known.update(
-                Warning.objects.filter(fingerprint__in=fingerprints[start : start + 900])
+                Warning.objects.filter(fingerprint__in=part)
                 .values_list("fingerprint", flat=True)
                 .distinct()
             )

@@ -78,6 +78,7 @@ from pydantic import (
 from pydantic import BaseModel as PydanticModel
 
 from tenderwatch.audit import services as audit
+from tenderwatch.core.iterables import chunks
 from tenderwatch.ledger import schemas, services, signals
 from tenderwatch.ledger.identifiers import USCC_SCHEME, InvalidIdentifier, normalize_identifier
 from tenderwatch.ledger.ingest import permissions as _permissions  # noqa: F401 (registers)
@@ -610,11 +611,6 @@ def _static_checks(bundle: ProcessBundle, ids: dict[EntityKey, EntityKey]) -> No
 
 
 # -- the stored state of a batch -----------------------------------------------------------------
-
-
-def _chunks(values: Sequence[Any], size: int = 900) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 @dataclass
@@ -1169,7 +1165,7 @@ class _Entities:
             return
         keys = list(self.values)
         found: dict[EntityKey, dict[str, Any]] = {}
-        for chunk in _chunks([k[1] for k in keys]):
+        for chunk in chunks([k[1] for k in keys]):
             for row in MarketEntity.objects.filter(identifier__in=chunk).values_list(
                 *_ENTITY_COLUMNS
             ):
@@ -1332,7 +1328,7 @@ class _People:
 
     def load(self, entity_ids: Iterable[int]) -> None:
         wanted = [i for i in set(entity_ids) if i not in self.loaded]
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             for row in (
                 KeyPerson.objects.filter(entity_id__in=chunk)
                 .order_by("pk")
@@ -1404,7 +1400,7 @@ def _experts(members: Iterable[schemas.CommitteeMemberIn]) -> dict[str, int]:
         return {}
     ids: dict[str, int] = {}
     stored: dict[str, tuple[Any, ...]] = {}
-    for chunk in _chunks(list(wanted)):
+    for chunk in chunks(list(wanted)):
         for pk, pool_id, *values in Expert.objects.filter(pool_id__in=chunk).values_list(
             "pk", "pool_id", *_EXPERT_FIELDS
         ):
@@ -1443,7 +1439,7 @@ def _documents(items: Iterable[tuple[schemas.DocumentIn, str]]) -> dict[str, int
     if not wanted:
         return {}
     found: dict[str, Any] = {}
-    for chunk in _chunks(list(wanted)):
+    for chunk in chunks(list(wanted)):
         found.update((d.sha256, d) for d in Document.objects.filter(sha256__in=chunk))
     new, changed = [], []
     plain: list[tuple[str, list[Any]]] = []  # new documents known by their hash only
@@ -1689,7 +1685,7 @@ def _write_batch(items: list[_Item], *, actor: Any) -> _BatchResult:
         by_source[item.source].append(item.external_id)
     stored_projects: dict[tuple[str, str], Project] = {}
     for source, external_ids in by_source.items():
-        for chunk in _chunks(external_ids):
+        for chunk in chunks(external_ids):
             for project in Project.objects.filter(source=source, external_id__in=chunk):
                 stored_projects[(source, project.external_id)] = project
 
@@ -1734,7 +1730,7 @@ def _write_batch(items: list[_Item], *, actor: Any) -> _BatchResult:
         names = list(
             {e.external_id for i in todo if i.bundle.source == source for e in i.bundle.events}
         )
-        for chunk in _chunks(names):
+        for chunk in chunks(names):
             for ext, project_id in ProcedureEvent.objects.filter(
                 source=source, external_id__in=chunk
             ).values_list("external_id", "project_id"):

@@ -19,12 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
+from tenderwatch.core.iterables import chunks
 from tenderwatch.screening.collusion import cardinal, evidence, explain, rings, screens, similarity
 from tenderwatch.screening.collusion.frames import Frames, among
 from tenderwatch.screening.findings import Finding
@@ -131,7 +132,7 @@ def run(
     )
     lookup.add_bids(every.bids.filter(among("lot", ring_rows["lot"])))
     findings: list[Finding] = []
-    for chunk in _chunks(targets.lot_ids, params.chunk):
+    for chunk in chunks(targets.lot_ids, params.chunk):
         part = pl.Series("lot", chunk, dtype=pl.Int64)
         findings += explain.art40(
             found.filter(among("lot", part)), lookup, window_days=params.evidence.window_days
@@ -168,11 +169,6 @@ def _keep_targets(results: cardinal.Results, ocids: set[str]) -> None:
         results.results["OCID"] = {k: v for k, v in results.results["OCID"].items() if k in ocids}
 
 
-def _chunks(ids: Sequence[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
-
-
 # -- the ledger ----------------------------------------------------------------------------------
 
 
@@ -193,7 +189,7 @@ def _context_ids(targets: Frames, params: Params) -> list[int]:
     when = "COALESCE(p.registered_at, p.created_at)"
     with connection.cursor() as cursor:
         for column, values in (("p.tenderer_id", tenderers), ("b.bidder_id", bidders)):
-            for part in _chunks(values, 2000):
+            for part in chunks(values, 2000):
                 marks = ", ".join(["%s"] * len(part))
                 join = "JOIN ledger_bid b ON b.lot_id = l.id" if column.startswith("b.") else ""
                 cursor.execute(

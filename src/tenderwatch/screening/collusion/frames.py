@@ -17,12 +17,14 @@ the whole ledger.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from tenderwatch.core.iterables import chunks
 
 UTC = dt.UTC
 
@@ -179,11 +181,6 @@ def _is_time(kind: Any) -> bool:
     return isinstance(kind, pl.Datetime) or kind == pl.Datetime
 
 
-def _chunks(ids: Sequence[int], size: int = IN_CHUNK) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
-
-
 def period_filter(since: dt.date | None, until: dt.date | None) -> tuple[str, list[Any]]:
     """Projects registered (or, without a registration time, created) in [since, until], China
     dates — the same period `screening.engine.projects_in_period` uses."""
@@ -226,9 +223,11 @@ def from_ledger(
         ids = sorted(set(lot_ids))
         if not ids:
             return Frames.empty()
-        lots = pl.concat([_lots_query(f"l.id IN ({_marks(part)})", part) for part in _chunks(ids)])
+        lots = pl.concat(
+            [_lots_query(f"l.id IN ({_marks(part)})", part) for part in chunks(ids, IN_CHUNK)]
+        )
         bids = pl.concat(
-            [_bids_query(f"b.lot_id IN ({_marks(part)})", part) for part in _chunks(ids)]
+            [_bids_query(f"b.lot_id IN ({_marks(part)})", part) for part in chunks(ids, IN_CHUNK)]
         )
         return Frames(lots, bids)
     where, params = period_filter(since, until)
